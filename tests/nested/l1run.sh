@@ -152,10 +152,14 @@ mount -t tmpfs tmp /run
 echo 1 >/proc/sys/kernel/printk
 . /l1run/env
 fail() { echo "l1run-init: $*"; echo "@@L1RUN-EXIT-$NONCE rc=125@@"; poweroff -f; }
-for m in $(cat /l1run/kvm.mods); do insmod "$m" || fail "insmod $m failed"; done
-if [ "$VFIO" = 1 ]; then
-	for m in $(cat /l1run/vfio.mods); do insmod "$m" || fail "insmod $m failed"; done
-fi
+load() {
+	for m in $(cat "$1"); do
+		n=$(basename "$m" .ko | tr - _)
+		[ -d "/sys/module/$n" ] || insmod "$m" || fail "insmod $m failed"
+	done
+}
+load /l1run/kvm.mods
+[ "$VFIO" = 1 ] && load /l1run/vfio.mods
 [ -c /dev/kvm ] || fail "/dev/kvm missing after loading kvm-amd (is L1 -cpu max with svm?)"
 mount -t hugetlbfs nodev /dev/hugepages || fail "cannot mount hugetlbfs"
 echo "$HUGEPAGES" >/proc/sys/vm/nr_hugepages
@@ -292,12 +296,12 @@ while IFS= read -r line || [ -n "$line" ]; do
 	printf '%s\n' "$line" >>"$CONSOLE_LOG"
 	case $state:$line in
 	boot:*"@@L1RUN-START-$NONCE@@"*) state=run ;;
-	boot:*) [ "$VERBOSE" = 1 ] && printf '%s\n' "$line" >&2 ;;
-	run:*"@@L1RUN-EXIT-$NONCE rc="*)
+	*:*"@@L1RUN-EXIT-$NONCE rc="*)
 		pre=${line%%@@L1RUN-EXIT-*}
 		[ -n "$pre" ] && printf '%s\n' "$pre"
 		rc=${line##*rc=}; rc=${rc%%@@*}
 		state=done ;;
+	boot:*) [ "$VERBOSE" = 1 ] && printf '%s\n' "$line" >&2 ;;
 	run:*"l1run-init: "*) printf '%s\n' "$line" >&2 ;;
 	run:*) printf '%s\n' "$line" ;;
 	done:*) ;;
