@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* ACPI tables for the guest: RSDP (v2) at RSDP_ADDR, then RSDT, XSDT, FADT
+ * (rev 6, not hardware-reduced: PM1a event/control blocks at the ports of
+ * vmm/layout.h, SCI on IRQ 9, reset by writing 6 to port 0xCF9), FACS, DSDT
+ * (\_S5 plus caller-supplied AML), MADT (a LAPIC per vCPU, the IOAPIC,
+ * IRQ0 -> GSI 2, SCI level/active-high) and MCFG (the ECAM, buses 0-255),
+ * all in [RSDP_ADDR, BIOS_AREA_END). */
+#ifndef NFV_VMM_ACPI_H
+#define NFV_VMM_ACPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/mem.h"
+
+/* The S5 (soft-off) sleep type in \_S5: the guest writes
+ * (ACPI_S5_SLP_TYP << ACPI_PM1_CNT_SLP_TYP_SHIFT) | ACPI_PM1_CNT_SLP_EN to
+ * PM1a_CNT (PORT_ACPI_PM1A_CNT) to power off. The PM device and nfguest use
+ * these values. */
+#define ACPI_S5_SLP_TYP		   5
+#define ACPI_PM1_CNT_SCI_EN	   (1u << 0) /* reads as 1: we are always in ACPI mode */
+#define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
+#define ACPI_PM1_CNT_SLP_TYP_MASK  (7u << ACPI_PM1_CNT_SLP_TYP_SHIFT)
+#define ACPI_PM1_CNT_SLP_EN	   (1u << 13)
+#define ACPI_PM1_EVT_LEN	   4 /* PM1a_STS (2) + PM1a_EN (2) */
+#define ACPI_PM1_CNT_LEN	   2
+
+/* The FADT reset register: byte write of ACPI_RESET_VALUE to this port. */
+#define ACPI_RESET_PORT	 0xcf9
+#define ACPI_RESET_VALUE 0x6
+
+/* Room for the tables: caller AML beyond this is refused with -E2BIG. */
+#define ACPI_AREA_END 0x100000ull
+
+struct acpi_config {
+	unsigned ncpus;	    /* 1..255; LAPIC IDs 0..ncpus-1 */
+	unsigned ioapic_id; /* IOAPIC ID (same as the MP table's) */
+	/* AML appended to the DSDT body after \_S5, e.g. Scope(\_SB){Device(PCI0)
+	 * {...}} built with the helpers below. May be NULL/0. */
+	const void *dsdt_aml;
+	size_t dsdt_aml_len;
+};
+
+/* Write all tables. 0, -EINVAL (bad ncpus), -E2BIG (the caller's AML does
+ * not fit below BIOS_AREA_END, message gives sizes), -EFAULT (RAM does not
+ * cover the area). */
+int acpi_write(struct guest_mem *mem, const struct acpi_config *cfg);
+
+/* 8-bit checksum that makes the byte sum of [p, p+len) zero when stored. */
+uint8_t acpi_checksum(const void *p, size_t len);
+
+/* --- AML encoding helpers for callers building DSDT content --- */
+
+/* Encode an AML PkgLength for a body of `body_len` bytes (the encoding's own
+ * bytes are counted, as the spec requires). Writes 1-4 bytes to out and
+ * returns how many; 0 if body_len is too large (>= 2^28 - 4). */
+size_t aml_pkglen(uint8_t out[4], size_t body_len);
+
+#endif
