@@ -3,3 +3,9 @@ VFIO_SYSFS_OBJS := $(addprefix $(BUILD)/obj/vfio/,sysfs.o bind.o sriov.o) $(COMM
 FAKE_SYSFS_OBJ := $(BUILD)/obj/tests/unit/fake_sysfs.o
 
 $(eval $(call unit_test,test_sriov,$(FAKE_SYSFS_OBJ) $(VFIO_SYSFS_OBJS)))
+
+NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0)
+NL_LIBS := $(shell pkg-config --libs libnl-route-3.0)
+$(BUILD)/obj/vfio/vf_netlink.o $(BUILD)/obj/tests/unit/test_vf_netlink.o: CFLAGS_EXTRA = $(NL_CFLAGS)
+VFIO_NL_OBJS := $(BUILD)/obj/vfio/vf_netlink.o $(COMMON_OBJS)
+$(eval $(call unit_test,test_vf_netlink,$(VFIO_NL_OBJS),$(NL_LIBS)))
