@@ -46,4 +46,21 @@ int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, 
 /* Page size of the backing store (4096, 2 MiB or 1 GiB). */
 uint64_t guest_mem_page_size(const struct guest_mem *mem);
 
+/* Pure layout of `size` bytes of RAM around the PCI hole: fills out[0..n)
+ * with gpa/size/fd_offset (hva NULL, fd -1) and returns n (1 or 2). */
+size_t guest_mem_layout(uint64_t size, struct mem_region out[2]);
+/* The gate's logic over any region table: host pointer for [gpa, gpa+len)
+ * if it lies wholly inside one region, else NULL (len 0, wrap, hole). */
+void *mem_regions_ptr(const struct mem_region *regions, size_t n, uint64_t gpa, uint64_t len);
+
+/* Page size in bytes of a hugepage kind (4096 for HUGEPAGES_NONE). */
+uint64_t hugepage_size(enum hugepage_kind kind);
+/* Check the free pool for `size` bytes of `kind` hugepages under
+ * `sysfs_root` (NULL: /sys/kernel/mm/hugepages; tests pass a fake tree).
+ * 0 if enough are free (always for HUGEPAGES_NONE). -ENOMEM if short and
+ * -ENOENT if the kernel has no pool of that size; both fill `msg` with one
+ * line naming the needed and free page counts and the command that fixes it. */
+int hugepages_check_free(const char *sysfs_root, enum hugepage_kind kind, uint64_t size, char *msg,
+			 size_t msg_len);
+
 #endif
