@@ -119,6 +119,8 @@ struct mcfg_alloc {
 
 enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_ISO = 2, MADT_LAPIC_NMI = 4 };
 
+#define ACPI_PM1_EVT_LEN    4 /* PM1a_STS (2) + PM1a_EN (2) */
+#define ACPI_PM1_CNT_LEN    2
 #define GAS_IO		    1
 #define FADT_WBINVD	    (1u << 0)
 #define FADT_PROC_C1	    (1u << 2)

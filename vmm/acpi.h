@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ACPI tables for the guest: RSDP (v2) at RSDP_ADDR, then RSDT, XSDT, FADT
  * (rev 6, not hardware-reduced: PM1a event/control blocks at the ports of
- * vmm/layout.h, SCI on IRQ 9, reset by writing 6 to port 0xCF9), FACS, DSDT
+ * vmm/layout.h, SCI on IRQ 9, reset by writing 0xFE to the i8042), FACS, DSDT
  * (\_S5 plus caller-supplied AML), MADT (a LAPIC per vCPU, the IOAPIC,
  * IRQ0 -> GSI 2, SCI level/active-high) and MCFG (the ECAM, buses 0-255),
  * all in [RSDP_ADDR, BIOS_AREA_END). */
@@ -11,23 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/layout.h"
 #include "vmm/mem.h"
 
-/* The S5 (soft-off) sleep type in \_S5: the guest writes
- * (ACPI_S5_SLP_TYP << ACPI_PM1_CNT_SLP_TYP_SHIFT) | ACPI_PM1_CNT_SLP_EN to
- * PM1a_CNT (PORT_ACPI_PM1A_CNT) to power off. The PM device and nfguest use
- * these values. */
-#define ACPI_S5_SLP_TYP		   5
-#define ACPI_PM1_CNT_SCI_EN	   (1u << 0) /* reads as 1: we are always in ACPI mode */
-#define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
-#define ACPI_PM1_CNT_SLP_TYP_MASK  (7u << ACPI_PM1_CNT_SLP_TYP_SHIFT)
-#define ACPI_PM1_CNT_SLP_EN	   (1u << 13)
-#define ACPI_PM1_EVT_LEN	   4 /* PM1a_STS (2) + PM1a_EN (2) */
-#define ACPI_PM1_CNT_LEN	   2
+/* The S5 (soft-off) sleep type in \_S5; the PM device (vmm/acpi_pm.h,
+ * ACPI_SLP_TYP_S5) powers off when the guest writes SLP_EN with this
+ * SLP_TYP to PM1a_CNT. nfguest uses the same value. */
+#define ACPI_S5_SLP_TYP 5
 
-/* The FADT reset register: byte write of ACPI_RESET_VALUE to this port. */
-#define ACPI_RESET_PORT	 0xcf9
-#define ACPI_RESET_VALUE 0x6
+/* The FADT reset register: a byte write of ACPI_RESET_VALUE to the i8042
+ * command port (0xCF9 is not decoded: it overlaps the PCI 0xCF8 dword). */
+#define ACPI_RESET_PORT	 PORT_I8042_CMD
+#define ACPI_RESET_VALUE 0xfe
 
 /* Room for the tables: caller AML beyond this is refused with -E2BIG. */
 #define ACPI_AREA_END 0x100000ull
