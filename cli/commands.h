@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* nfvisor subcommands. Each takes the arguments after its name (argv[0] is
+ * the subcommand) and returns the process exit status: 0 success, 1 the
+ * appliance (or the host) has problems, 2 usage error. */
+#ifndef NFV_CLI_COMMANDS_H
+#define NFV_CLI_COMMANDS_H
+
+#define EXIT_INVALID 1
+#define EXIT_USAGE   2
+
+int cmd_validate(int argc, char **argv);
+
+#endif

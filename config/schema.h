@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The appliance file's key tables, shared by the loader (config/load.c), the
+ * semantic checks (config/check.c) and the dumper (config/dump.c). Internal
+ * to config/: other modules use config/appliance.h. */
+#ifndef NFV_CONFIG_SCHEMA_H
+#define NFV_CONFIG_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/appliance.h"
+
+/* How a key's value is parsed and where it is stored. */
+enum fkind {
+	F_NAME, /* char[CFG_NAME_MAX], [A-Za-z0-9_-]{1,31} */
+	F_STR,	/* char *, malloc'd */
+	F_UINT, /* unsigned (or int) within [min, max] */
+	F_SIZE, /* uint64_t bytes within [min, max] */
+	F_CPUS, /* struct cfg_cpus, no duplicates */
+	F_MAC,	/* uint8_t[6], unicast */
+	F_BDF,	/* struct pci_bdf */
+	F_BOOL, /* bool */
+	F_ENUM, /* int, from names[] */
+	F_MAP,	/* nested mapping parsed with sub into the object at off */
+	F_SEQ,	/* a sequence handled by seq() */
+};
+
+struct enum_name {
+	const char *name;
+	int value;
+};
+
+struct loader;
+struct table;
+
+struct field {
+	const char *key;
+	enum fkind kind;
+	unsigned idx; /* index into the table's at[] array */
+	size_t off;   /* value offset inside the object */
+	uint64_t min, max;
+	const struct enum_name *names; /* F_ENUM, ends with {NULL} */
+	const struct table *sub;       /* F_MAP */
+	/* F_SEQ: parses the sequence node N into OBJ; PATH names it. */
+	void (*seq)(struct loader *l, void *n, void *obj, const char *path);
+	bool required;
+	bool in_defaults; /* may appear under defaults: (VM table only) */
+};
+
+struct table {
+	const char *what; /* "a VM", used in messages */
+	const struct field *f;
+	size_t n;
+	size_t at_off; /* offset of the struct cfg_mark at[] array in the object */
+};
+
+extern const struct table app_table, host_table, hp_table, switch_table, fdb_table, port_table,
+    vlan_table, pf_table, vm_table, nic_table, vf_table;
+
+extern const struct enum_name hp_names[], port_type_names[], vhost_mode_names[], restart_names[];
+
+/* A value was written and parsed fine. */
+static inline bool cfg_ok(struct cfg_mark m)
+{
+	return m.line && m.col;
+}
+
+/* "512M", "1G", "4096": the largest unit that divides V exactly. */
+void cfg_format_size(uint64_t v, char *out, size_t len);
+
+/* Semantic checks and defaults (config/check.c): runs after the structural
+ * parse; DEFAULTS is the parsed defaults: section (all at[] zero if absent). */
+void cfg_check(struct appliance *app, const struct cfg_vm *defaults, struct diag_list *d);
+
+/* Frees what a VM/port owns, not the struct itself. */
+void cfg_vm_release(struct cfg_vm *vm);
+
+#endif

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* Appliance files: every file in tests/config/invalid/ gives exactly the
+ * diagnostics in its sibling .err file ("LINE:COL: message" per line, in
+ * order); every example validates and survives load → dump → load → dump
+ * unchanged. Runs from the repository root (tests/run.sh does). */
+#include <errno.h>
+#include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config/appliance.h"
+
+#define CORPUS "tests/config/invalid"
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+/* All diagnostics of loading PATH, one "LINE:COL: message" per line. */
+static char *diagnostics(const char *path, int *ret)
+{
+	struct appliance *app = NULL;
+	struct diag_list d;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	diag_init(&d);
+	*ret = appliance_load(path, &d, &app);
+	for (size_t i = 0; i < d.n; i++) {
+		char *s = diag_format(&d, i);
+
+		assert_non_null(s);
+		fprintf(f, "%s\n", s);
+		free(s);
+	}
+	diag_free(&d);
+	appliance_free(app);
+	fclose(f);
+	return out;
+}
+
+static void test_invalid_corpus(void **state)
+{
+	glob_t g;
+	size_t failed = 0;
+
+	assert_int_equal(glob(CORPUS "/*.yaml", 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 40);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char errpath[512], *want, *got;
+		int ret;
+
+		snprintf(errpath, sizeof(errpath), "%.*s.err", (int)strlen(g.gl_pathv[i]) - 5,
+			 g.gl_pathv[i]);
+		want = read_all(errpath);
+		got = diagnostics(g.gl_pathv[i], &ret);
+		if (!want) {
+			print_error("%s: missing %s\n", g.gl_pathv[i], errpath);
+			failed++;
+		} else if (strcmp(want, got)) {
+			print_error("%s: diagnostics differ\n--- expected\n%s--- got\n%s",
+				    g.gl_pathv[i], want, got);
+			failed++;
+		} else if (ret != -EINVAL) {
+			print_error("%s: loaded without errors (ret %d)\n", g.gl_pathv[i], ret);
+			failed++;
+		}
+		free(want);
+		free(got);
+	}
+	globfree(&g);
+	assert_int_equal(failed, 0);
+}
+
+static char *dump_string(const struct appliance *app)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	assert_int_equal(appliance_dump(app, f), 0);
+	fclose(f);
+	return out;
+}
+
+static struct appliance *load_ok(const char *path)
+{
+	struct appliance *app = NULL;
+	struct diag_list d;
+	int ret;
+
+	diag_init(&d);
+	ret = appliance_load(path, &d, &app);
+	if (ret) {
+		for (size_t i = 0; i < d.n; i++) {
+			char *s = diag_format(&d, i);
+
+			print_error("%s:%s\n", path, s);
+			free(s);
+		}
+	}
+	assert_int_equal(d.nerrors, 0);
+	diag_free(&d);
+	assert_int_equal(ret, 0);
+	return app;
+}
+
+static void test_examples_roundtrip(void **state)
+{
+	glob_t g;
+
+	assert_int_equal(glob("examples/*.yaml", 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 4);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char tmp[] = "/tmp/nfv-config-XXXXXX";
+		struct appliance *a = load_ok(g.gl_pathv[i]), *b;
+		char *d1 = dump_string(a), *d2;
+		int fd = mkstemp(tmp);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, d1, strlen(d1)), (ssize_t)strlen(d1));
+		close(fd);
+		b = load_ok(tmp);
+		d2 = dump_string(b);
+		assert_string_equal(d1, d2);
+		/* A few effective values survive by value, not just as text. */
+		assert_string_equal(a->name, b->name);
+		assert_int_equal(a->nvms, b->nvms);
+		assert_int_equal(a->sw.nports, b->sw.nports);
+		for (size_t v = 0; v < a->nvms; v++) {
+			assert_int_equal(a->vms[v].memory, b->vms[v].memory);
+			assert_int_equal(a->vms[v].vcpus, b->vms[v].vcpus);
+			assert_int_equal(a->vms[v].nnics, b->vms[v].nnics);
+			for (size_t k = 0; k < a->vms[v].nnics; k++)
+				assert_memory_equal(a->vms[v].nics[k].mac, b->vms[v].nics[k].mac,
+						    6);
+		}
+		unlink(tmp);
+		free(d1);
+		free(d2);
+		appliance_free(a);
+		appliance_free(b);
+	}
+	globfree(&g);
+}
+
+/* The demo's effective values, as up will use them. */
+static void test_demo_values(void **state)
+{
+	struct appliance *app = load_ok("examples/demo.yaml");
+	const struct cfg_port *p;
+
+	assert_string_equal(app->name, "demo");
+	assert_int_equal(app->host.hp_size, CFG_HP_2M);
+	assert_int_equal(app->host.hp_count, 96);
+	assert_int_equal(app->host.dedicated.n, 0);
+	assert_int_equal(app->sw.pmd_cores.n, 1);
+	assert_int_equal(app->sw.pmd_cores.cpu[0], 1);
+	assert_int_equal(app->nvms, 2);
+	assert_string_equal(app->vms[0].kernel, "build/guest/nfguest.elf");
+	assert_int_equal(app->vms[1].memory, 64 << 20);
+	assert_int_equal(app->vms[1].hugepages, CFG_HP_2M);
+	assert_int_equal(app->vms[1].emulator_pin.n, 1);
+	assert_string_equal(app->vms[1].serial, "/run/nfvisor/demo/vm2.serial.log");
+	p = cfg_find_port(app, "vm1-eth0");
+	assert_non_null(p);
+	assert_int_equal(p->type, CFG_PORT_VHOST_USER);
+	assert_int_equal(p->mode, CFG_VHOST_SERVER);
+	assert_string_equal(p->path, "/run/nfvisor/demo/vm1-eth0.sock");
+	p = cfg_find_port(app, "uplink");
+	assert_non_null(p);
+	assert_string_equal(p->dev, "net_tap0,iface=nfv-demo0");
+	assert_null(cfg_find_port(app, "nope"));
+	appliance_free(app);
+}
+
+static void test_missing_file(void **state)
+{
+	int ret;
+	char *got = diagnostics("tests/config/does-not-exist.yaml", &ret);
+
+	assert_int_equal(ret, -EINVAL);
+	assert_string_equal(got, "cannot open: No such file or directory\n");
+	free(got);
+}
+
+/* Defaults fill only what a VM leaves out; generated MACs are stable. */
+static void test_defaults_and_macs(void **state)
+{
+	static const char yaml[] = "name: t\n"
+				   "defaults: {kernel: k, memory: 32M, vcpus: 2}\n"
+				   "vms:\n"
+				   "  - {name: a, nics: [{switch_port: p}]}\n"
+				   "  - {name: b, kernel: other, memory: 16M, vcpus: 1}\n"
+				   "switch:\n"
+				   "  pmd_cores: '1'\n"
+				   "  ports: [{name: p, type: vhost-user}]\n";
+	char tmp[] = "/tmp/nfv-config-XXXXXX";
+	int fd = mkstemp(tmp);
+	struct appliance *app;
+	uint8_t mac[6];
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)sizeof(yaml) - 1);
+	close(fd);
+	app = load_ok(tmp);
+	assert_string_equal(app->vms[0].kernel, "k");
+	assert_int_equal(app->vms[0].memory, 32 << 20);
+	assert_int_equal(app->vms[0].vcpus, 2);
+	assert_int_equal(app->vms[0].hugepages, CFG_HP_NONE);
+	assert_string_equal(app->vms[1].kernel, "other");
+	assert_int_equal(app->vms[1].memory, 16 << 20);
+	assert_int_equal(app->vms[1].vcpus, 1);
+	memcpy(mac, app->vms[0].nics[0].mac, 6);
+	assert_int_equal(mac[0], 0x52);
+	assert_int_equal(mac[4], 1);
+	assert_int_equal(mac[5], 1);
+	appliance_free(app);
+	app = load_ok(tmp);
+	assert_memory_equal(app->vms[0].nics[0].mac, mac, 6);
+	appliance_free(app);
+	unlink(tmp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_invalid_corpus),    cmocka_unit_test(test_examples_roundtrip),
+	    cmocka_unit_test(test_demo_values),	      cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_defaults_and_macs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
