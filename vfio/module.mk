@@ -9,3 +9,7 @@ NL_LIBS := $(shell pkg-config --libs libnl-route-3.0)
 $(BUILD)/obj/vfio/vf_netlink.o $(BUILD)/obj/tests/unit/test_vf_netlink.o: CFLAGS_EXTRA = $(NL_CFLAGS)
 VFIO_NL_OBJS := $(BUILD)/obj/vfio/vf_netlink.o $(COMMON_OBJS)
 $(eval $(call unit_test,test_vf_netlink,$(VFIO_NL_OBJS),$(NL_LIBS)))
+
+# Kernel VFIO (container/group, device). Guest RAM comes from vmm/mem.
+VFIO_KERNEL_OBJS := $(addprefix $(BUILD)/obj/vfio/,container.o device.o) $(BUILD)/obj/vmm/mem.o
+$(eval $(call unit_test,test_vfio,$(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS)))
