@@ -13,6 +13,7 @@ struct l2 {
 	struct fdb *fdb;
 	_Atomic uint64_t up_mask;
 	_Atomic uint64_t attached_mask;
+	_Atomic uint64_t tagged_mask;
 	struct l2_port_cfg cfg[L2_MAX_PORTS];
 	_Atomic uint64_t members[4096]; /* per VLAN: mask of attached ports */
 };
@@ -149,6 +150,8 @@ int l2_port_attach(struct l2 *l2, unsigned port, const struct l2_port_cfg *cfg)
 	for (unsigned v = 1; v <= L2_VLAN_MAX; v++)
 		if (l2_cfg_allows(cfg, (uint16_t)v))
 			atomic_fetch_or_explicit(&l2->members[v], bit, memory_order_release);
+	if (cfg->mode == L2_TRUNK)
+		atomic_fetch_or(&l2->tagged_mask, bit);
 	atomic_fetch_or(&l2->attached_mask, bit);
 	return 0;
 }
@@ -162,7 +165,13 @@ void l2_port_detach(struct l2 *l2, unsigned port)
 	atomic_fetch_and(&l2->up_mask, ~bit);
 	for (unsigned v = 1; v <= L2_VLAN_MAX; v++)
 		atomic_fetch_and_explicit(&l2->members[v], ~bit, memory_order_relaxed);
+	atomic_fetch_and(&l2->tagged_mask, ~bit);
 	atomic_fetch_and(&l2->attached_mask, ~bit);
+}
+
+uint64_t l2_tagged_mask(const struct l2 *l2)
+{
+	return atomic_load_explicit(&l2->tagged_mask, memory_order_relaxed);
 }
 
 void l2_port_set_up(struct l2 *l2, unsigned port, bool up)

@@ -80,6 +80,8 @@ void l2_port_set_up(struct l2 *l2, unsigned port, bool up);
 bool l2_port_is_up(const struct l2 *l2, unsigned port);
 /* True if frames leave port tagged (trunk). */
 bool l2_port_tagged(const struct l2 *l2, unsigned port);
+/* Mask of attached trunk ports (frames leave them tagged). */
+uint64_t l2_tagged_mask(const struct l2 *l2);
 const struct l2_port_cfg *l2_port_cfg(const struct l2 *l2, unsigned port);
 
 /* Decides where frame (len bytes, starting at the destination MAC) received
