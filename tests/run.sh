@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Test driver: runs test programs and scripts, reads their TAP output and ends
 # with one line "N passed, N failed, N skipped".
-#   tests/run.sh [--build DIR] [unit|kvm|integration|hw|all]...
+#   tests/run.sh [--build DIR] [unit|kvm|integration|hw|all|path/to/test.sh]...
 # A program that prints no TAP counts as one test: exit 0 passes, 77 skips.
+# TEST_VERBOSE=1 prints every test's full output; TEST_TIMEOUT bounds each.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=build
@@ -45,8 +46,10 @@ run_one() {
 	[ $s -gt 0 ] && [ $p -eq 0 ] && verdict=SKIP
 	[ $f -gt 0 ] && verdict=FAIL
 	printf '%-4s %-40s (%d passed, %d failed, %d skipped)\n' "$verdict" "$name" $p $f $s
-	if [ $f -gt 0 ]; then
-		failed_names+=("$name")
+	[ $f -gt 0 ] && failed_names+=("$name")
+	if [ -n "${TEST_VERBOSE:-}" ]; then
+		sed "s/^/     | /" "$log"
+	elif [ $f -gt 0 ]; then
 		grep -E '^(not ok|#)' "$log" | head -40 | sed 's/^/     /'
 		[ $rc -ne 0 ] && tail -n 15 "$log" | sed 's/^/     | /'
 	elif [ "$verdict" = SKIP ]; then
@@ -64,7 +67,10 @@ for suite in "${suites[@]}"; do
 		for t in tests/"$suite"/*.sh; do
 			[ -f "$t" ] && run_one "$suite/$(basename "$t" .sh)" bash "$t"
 		done ;;
-	*) echo "unknown suite $suite" >&2; exit 2 ;;
+	*.sh)
+		[ -f "$suite" ] || { echo "no test script $suite" >&2; exit 2; }
+		run_one "${suite%.sh}" bash "$suite" ;;
+	*) echo "unknown suite $suite (use unit, kvm, integration, hw, all or a tests/...sh path)" >&2; exit 2 ;;
 	esac
 done
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]} (logs in $LOG_DIR)"

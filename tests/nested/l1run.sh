@@ -17,7 +17,8 @@
 #     --verbose        also print L1's boot messages (to stderr)
 #
 # Inside L1 the repo is at the same absolute path as on the host (git-tracked
-# and untracked-but-not-ignored files, plus DIR without obj/ and nested/), the
+# and untracked-but-not-ignored files, plus DIR without obj/ and nested/, plus
+# DIR/nested/assets/ as its own cached layer), the
 # command runs with bash, cwd = repo root, stdin = /dev/null, env BUILD=DIR.
 # Its stdout+stderr are streamed to our stdout; we exit with its exit status.
 # 124 = timeout, 125 = L1 failed before reporting a status.
@@ -220,6 +221,23 @@ if [ "$WITH_QEMU" = 1 ]; then
 		pack "$S" "$QLAYER"
 	fi
 	LAYERS+=("$QLAYER")
+fi
+
+# ---- layer 2b: large test assets in DIR/nested/assets/ (e.g. the L2 vmlinux) ----
+# Shipped at the same path, cached separately so repo edits do not repack them.
+ASSETS=$CACHE/assets
+if [ -d "$ASSETS" ] && [ -n "$(ls -A "$ASSETS")" ]; then
+	assets_key=$( { echo $LAYER_VERSION; find "$ASSETS" -type f -printf "%p %s %T@\n" | LC_ALL=C sort; } | hash_of)
+	ALAYER=$CACHE/assets-$assets_key.cpio.gz
+	if [ ! -f "$ALAYER" ]; then
+		S=$WORK/assets
+		new_stage "$S"
+		mkdir -p "$S$ASSETS"
+		cp -a "$ASSETS/." "$S$ASSETS/"
+		find "$CACHE" -maxdepth 1 -name "assets-*.cpio.gz" -mmin +30 -delete
+		pack "$S" "$ALAYER"
+	fi
+	LAYERS+=("$ALAYER")
 fi
 
 # ---- layer 3: the repo + build dir + libraries of its ELFs + --add files ----
