@@ -17,9 +17,10 @@
 #include "vmm/mptable.h"
 #include "vmm/x86.h"
 
-#define PAGE_SIZE	 4096ull
-#define ELF_KERNEL_ALIGN 0x1000000u /* what a vmlinux was linked for (Firecracker does the same)   \
-				     */
+#define PAGE_SIZE 4096ull
+#define ELF_KERNEL_ALIGN                                                                           \
+	0x1000000u /* what a vmlinux was linked for (Firecracker does the same)                    \
+		    */
 
 /* Open `path` read-only and return its size; -errno with a message. */
 static int open_file(const char *path, const char *what, int *fd, uint64_t *size)
@@ -142,13 +143,18 @@ static int load_initrd(struct guest_mem *mem, const char *path, uint64_t kernel_
 	ret = open_file(path, "initrd", &fd, &size);
 	if (ret)
 		return ret;
+	if (size == 0) {
+		pr_err("initrd %s: empty file", path);
+		ret = -EINVAL;
+		goto out;
+	}
 	kernel_end = (kernel_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	if (size == 0 || size > limit || ((limit - size) & ~(PAGE_SIZE - 1)) < kernel_end) {
+	if (size > limit || ((limit - size) & ~(PAGE_SIZE - 1)) < kernel_end) {
 		pr_err("initrd %s: %" PRIu64 " bytes do not fit: %" PRIu64
 		       " bytes are free between the kernel's end (0x%" PRIx64
 		       ") and the initrd limit (0x%" PRIx64 "): use a larger --memory",
 		       path, size, limit > kernel_end ? limit - kernel_end : 0, kernel_end, limit);
-		ret = size == 0 ? -EINVAL : -ENOMEM;
+		ret = -ENOMEM;
 		goto out;
 	}
 	addr = (limit - size) & ~(PAGE_SIZE - 1);

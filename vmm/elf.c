@@ -140,12 +140,14 @@ static int check_load(struct guest_mem *mem, const Elf64_Phdr *ph, unsigned idx,
 
 /* Look for XEN_ELFNOTE_PHYS32_ENTRY in one PT_NOTE segment. Notes are only
  * informational: a malformed note area is ignored, never fatal. */
-static void scan_notes(int fd, const char *name, const Elf64_Phdr *ph, struct elf_info *out)
+static void scan_notes(int fd, const char *name, uint64_t file_size, const Elf64_Phdr *ph,
+		       struct elf_info *out)
 {
 	uint8_t *buf;
 	uint64_t off = 0;
 
-	if (ph->p_filesz < sizeof(Elf64_Nhdr) || ph->p_filesz > ELF_MAX_NOTES)
+	if (ph->p_filesz < sizeof(Elf64_Nhdr) || ph->p_filesz > ELF_MAX_NOTES ||
+	    ph->p_offset > file_size || ph->p_filesz > file_size - ph->p_offset)
 		return;
 	buf = malloc(ph->p_filesz);
 	if (!buf)
@@ -204,7 +206,7 @@ int elf_load(struct guest_mem *mem, int fd, uint64_t file_size, const char *name
 		const Elf64_Phdr *ph = &phdrs[i];
 
 		if (ph->p_type == PT_NOTE)
-			scan_notes(fd, name, ph, out);
+			scan_notes(fd, name, file_size, ph, out);
 		if (ph->p_type != PT_LOAD)
 			continue;
 		ret = check_load(mem, ph, i, file_size, name);
