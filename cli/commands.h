@@ -9,5 +9,6 @@
 #define EXIT_USAGE   2
 
 int cmd_validate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif

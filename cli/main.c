@@ -15,6 +15,9 @@ static const struct command {
      "validate [--dump] FILE    check an appliance file; print every error as "
      "FILE:LINE:COL: message\n"
      "                            (--dump: print the file with every effective value)"},
+    {"plan", cmd_plan,
+     "plan [--json] [--sysfs-root DIR] FILE\n"
+     "                            show what `up` would do on this host, without changing it"},
 };
 
 static void usage(FILE *f)

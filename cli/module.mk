@@ -1,12 +1,12 @@
 # nfvisor: the orchestrator CLI (validate, plan; up/down/status later).
-CLI_SRCS := cli/main.c cli/cmd_validate.c
+CLI_SRCS := cli/main.c cli/cmd_validate.c cli/cmd_plan.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 # Spelled out: cli/ sorts before common/ and config/, whose variables are not
 # set yet when this fragment is read.
-NFVISOR_DEP_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,config/diag.c config/load.c config/check.c \
-	config/dump.c common/log.c \
-	common/parse.c)
+NFVISOR_DEP_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,config/diag.c config/load.c \
+	config/check.c config/dump.c config/host.c config/plan.c config/plan_out.c \
+	vfio/sysfs.c common/log.c common/parse.c)
 PROGRAMS += $(BUILD)/nfvisor
 $(BUILD)/nfvisor: $(CLI_OBJS) $(NFVISOR_DEP_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lyaml
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lyaml -ljson-c
