@@ -167,6 +167,265 @@ size_t aml_pkglen(uint8_t out[4], size_t body_len)
 	return 0;
 }
 
+/* ---- A small AML writer for the PCI0/MRES devices ---- */
+
+#define AML_MAX_DEPTH 4
+
+struct aml {
+	uint8_t buf[1024];
+	size_t len;
+	size_t open[AML_MAX_DEPTH]; /* offsets where a PkgLength goes */
+	unsigned depth;
+	bool overflow;
+};
+
+static void aml_put(struct aml *a, const void *p, size_t n)
+{
+	if (a->overflow || n > sizeof(a->buf) - a->len) {
+		a->overflow = true;
+		return;
+	}
+	memcpy(a->buf + a->len, p, n);
+	a->len += n;
+}
+
+static void aml_byte(struct aml *a, uint8_t b)
+{
+	aml_put(a, &b, 1);
+}
+
+static void aml_le(struct aml *a, uint64_t v, unsigned n)
+{
+	while (n--) {
+		aml_byte(a, (uint8_t)v);
+		v >>= 8;
+	}
+}
+
+static void aml_integer(struct aml *a, uint64_t v)
+{
+	if (v <= 1) {
+		aml_byte(a, (uint8_t)v); /* ZeroOp / OneOp */
+	} else if (v <= 0xff) {
+		aml_byte(a, 0x0a);
+		aml_le(a, v, 1);
+	} else if (v <= 0xffff) {
+		aml_byte(a, 0x0b);
+		aml_le(a, v, 2);
+	} else if (v <= 0xffffffffu) {
+		aml_byte(a, 0x0c);
+		aml_le(a, v, 4);
+	} else {
+		aml_byte(a, 0x0e);
+		aml_le(a, v, 8);
+	}
+}
+
+/* Open a PkgLength-prefixed object: the opcode bytes, then a placeholder. */
+static void aml_open(struct aml *a, const uint8_t *op, size_t oplen)
+{
+	aml_put(a, op, oplen);
+	if (a->depth == AML_MAX_DEPTH) {
+		a->overflow = true;
+		return;
+	}
+	a->open[a->depth++] = a->len;
+}
+
+/* Close the innermost object: insert its PkgLength before the body. */
+static void aml_close(struct aml *a)
+{
+	uint8_t pl[4];
+	size_t start, body, n;
+
+	if (a->overflow || a->depth == 0) {
+		a->overflow = true;
+		return;
+	}
+	start = a->open[--a->depth];
+	body = a->len - start;
+	n = aml_pkglen(pl, body);
+	if (n == 0 || n > sizeof(a->buf) - a->len) {
+		a->overflow = true;
+		return;
+	}
+	memmove(a->buf + start + n, a->buf + start, body);
+	memcpy(a->buf + start, pl, n);
+	a->len += n;
+}
+
+static void aml_scope(struct aml *a, const char *name)
+{
+	static const uint8_t op = 0x10;
+
+	aml_open(a, &op, 1);
+	aml_put(a, name, strlen(name));
+}
+
+static void aml_device(struct aml *a, const char *seg)
+{
+	static const uint8_t op[] = {0x5b, 0x82}; /* ExtOpPrefix DeviceOp */
+
+	aml_open(a, op, sizeof(op));
+	aml_put(a, seg, 4);
+}
+
+static void aml_name_int(struct aml *a, const char *seg, uint64_t v)
+{
+	aml_byte(a, 0x08); /* NameOp */
+	aml_put(a, seg, 4);
+	aml_integer(a, v);
+}
+
+/* EISAID("PNP0A08"): three 5-bit letters and four hex digits, big endian. */
+static uint32_t eisaid(const char *id)
+{
+	uint32_t v = (uint32_t)((id[0] - '@') & 0x1f) << 26 |
+		     (uint32_t)((id[1] - '@') & 0x1f) << 21 |
+		     (uint32_t)((id[2] - '@') & 0x1f) << 16;
+	unsigned i;
+
+	for (i = 3; i < 7; i++) {
+		char c = id[i];
+
+		v |= (uint32_t)(c <= '9' ? c - '0' : c - 'A' + 10) << (4 * (6 - i));
+	}
+	return __builtin_bswap32(v);
+}
+
+/* Resource descriptors (ACPI 6.4, 6.4.3). */
+#define RES_PRODUCER_FIXED 0x0c /* producer, MinFixed, MaxFixed, positive decode */
+
+static void res_word(struct aml *a, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+	aml_byte(a, 0x88);
+	aml_le(a, 13, 2);
+	aml_byte(a, type);
+	aml_byte(a, RES_PRODUCER_FIXED);
+	aml_byte(a, tflags);
+	aml_le(a, 0, 2); /* granularity */
+	aml_le(a, min, 2);
+	aml_le(a, max, 2);
+	aml_le(a, 0, 2); /* translation */
+	aml_le(a, (uint32_t)max - min + 1, 2);
+}
+
+static void res_dword_mem(struct aml *a, uint8_t tflags, uint32_t min, uint32_t max)
+{
+	aml_byte(a, 0x87);
+	aml_le(a, 23, 2);
+	aml_byte(a, 0); /* memory */
+	aml_byte(a, RES_PRODUCER_FIXED);
+	aml_byte(a, tflags);
+	aml_le(a, 0, 4);
+	aml_le(a, min, 4);
+	aml_le(a, max, 4);
+	aml_le(a, 0, 4);
+	aml_le(a, (uint64_t)max - min + 1, 4);
+}
+
+static void res_qword_mem(struct aml *a, uint8_t tflags, uint64_t min, uint64_t len)
+{
+	aml_byte(a, 0x8a);
+	aml_le(a, 43, 2);
+	aml_byte(a, 0);
+	aml_byte(a, RES_PRODUCER_FIXED);
+	aml_byte(a, tflags);
+	aml_le(a, 0, 8);
+	aml_le(a, min, 8);
+	aml_le(a, min + len - 1, 8);
+	aml_le(a, 0, 8);
+	aml_le(a, len, 8);
+}
+
+#define MEM_RW		0x01
+#define MEM_PREFETCH_RW 0x07 /* prefetchable, read/write */
+#define IO_ENTIRE_RANGE 0x03
+#define RES_TYPE_MEM	0
+#define RES_TYPE_IO	1
+#define RES_TYPE_BUS	2
+
+/* Name(_CRS, ResourceTemplate() { ... }) around the descriptors fn writes. */
+static void aml_crs_open(struct aml *a)
+{
+	static const uint8_t op = 0x11; /* BufferOp */
+
+	aml_byte(a, 0x08);
+	aml_put(a, "_CRS", 4);
+	aml_open(a, &op, 1);
+	/* BufferSize: patched by aml_crs_close; a WordConst keeps it fixed-size. */
+	aml_byte(a, 0x0b);
+	aml_le(a, 0, 2);
+}
+
+static void aml_crs_close(struct aml *a)
+{
+	size_t start;
+
+	aml_byte(a, 0x79); /* EndTag, checksum 0 = "assume correct" */
+	aml_byte(a, 0x00);
+	if (a->overflow || a->depth == 0)
+		return;
+	start = a->open[a->depth - 1];
+	/* Bytes after the 3-byte WordConst: the descriptors and the EndTag. */
+	a->buf[start + 1] = (uint8_t)(a->len - start - 3);
+	a->buf[start + 2] = (uint8_t)((a->len - start - 3) >> 8);
+	aml_close(a);
+}
+
+/* \_SB.PCI0 and \_SB.MRES. Returns the byte count, 0 if the buffer is short. */
+static size_t build_pci_aml(struct aml *a, const struct acpi_config *cfg)
+{
+	memset(a, 0, sizeof(*a));
+	aml_scope(a, "\\_SB_");
+
+	aml_device(a, "PCI0");
+	aml_byte(a, 0x08);
+	aml_put(a, "_HID", 4);
+	aml_integer(a, eisaid("PNP0A08"));
+	aml_byte(a, 0x08);
+	aml_put(a, "_CID", 4);
+	aml_integer(a, eisaid("PNP0A03"));
+	aml_name_int(a, "_ADR", 0);
+	aml_name_int(a, "_UID", 0);
+	aml_name_int(a, "_SEG", 0);
+	aml_name_int(a, "_BBN", 0);
+	aml_crs_open(a);
+	res_word(a, RES_TYPE_BUS, 0, 0, (uint16_t)((PCI_ECAM_SIZE >> 20) - 1));
+	/* IO(Decode16, 0xCF8, 0xCF8, 1, 8): the config mechanism itself. */
+	aml_byte(a, 0x47);
+	aml_byte(a, 0x01);
+	aml_le(a, PORT_PCI_CONFIG, 2);
+	aml_le(a, PORT_PCI_CONFIG, 2);
+	aml_byte(a, 1);
+	aml_byte(a, 8);
+	res_word(a, RES_TYPE_IO, IO_ENTIRE_RANGE, 0, PORT_PCI_CONFIG - 1);
+	res_word(a, RES_TYPE_IO, IO_ENTIRE_RANGE, PORT_PCI_CONFIG + 8, 0xffff);
+	res_dword_mem(a, MEM_RW, (uint32_t)PCI_MMIO32_BASE, (uint32_t)(PCI_MMIO32_END - 1));
+	if (cfg->pci_mmio64_size)
+		res_qword_mem(a, MEM_PREFETCH_RW, cfg->pci_mmio64_base, cfg->pci_mmio64_size);
+	aml_crs_close(a);
+	aml_close(a); /* PCI0 */
+
+	/* Motherboard resources: the ECAM, so MMCONFIG is trusted. */
+	aml_device(a, "MRES");
+	aml_byte(a, 0x08);
+	aml_put(a, "_HID", 4);
+	aml_integer(a, eisaid("PNP0C02"));
+	aml_name_int(a, "_UID", 1);
+	aml_crs_open(a);
+	aml_byte(a, 0x86); /* Memory32Fixed(ReadWrite, base, length) */
+	aml_le(a, 9, 2);
+	aml_byte(a, 1);
+	aml_le(a, PCI_ECAM_BASE, 4);
+	aml_le(a, PCI_ECAM_SIZE, 4);
+	aml_crs_close(a);
+	aml_close(a); /* MRES */
+
+	aml_close(a); /* \_SB */
+	return a->overflow || a->depth ? 0 : a->len;
+}
+
 /* Name(\_S5, Package(4) { 5, 5, 0, 0 }) */
 static const uint8_t dsdt_s5[] = {
     0x08, '_',	'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP,
@@ -278,7 +537,8 @@ static void fill_madt(uint8_t *t, const struct acpi_config *cfg)
 int acpi_write(struct guest_mem *mem, const struct acpi_config *cfg)
 {
 	uint64_t rsdt, xsdt, fadt, facs, dsdt, madt, mcfg, end;
-	size_t dsdt_len, mcfg_len, n_tables = 3;
+	size_t dsdt_len, mcfg_len, pci_len, n_tables = 3;
+	struct aml pci_aml;
 	struct acpi_rsdp *rsdp;
 	struct acpi_header *h;
 	uint8_t *area;
@@ -299,13 +559,20 @@ int acpi_write(struct guest_mem *mem, const struct acpi_config *cfg)
 	mcfg_len = sizeof(*h) + 8 + sizeof(struct mcfg_alloc);
 	mcfg = align(madt + madt_len(cfg->ncpus), 16);
 	dsdt = align(mcfg + mcfg_len, 16);
-	dsdt_len = sizeof(*h) + sizeof(dsdt_s5) + cfg->dsdt_aml_len;
+	pci_len = 0;
+	if (cfg->pci) {
+		pci_len = build_pci_aml(&pci_aml, cfg);
+		if (!pci_len)
+			return -E2BIG;
+	}
+	dsdt_len = sizeof(*h) + sizeof(dsdt_s5) + pci_len + cfg->dsdt_aml_len;
 	end = dsdt + dsdt_len;
 	if (cfg->dsdt_aml_len > ACPI_AREA_END || end > ACPI_AREA_END) {
 		pr_err("DSDT AML of %zu bytes does not fit: %llu bytes are free for it in "
 		       "[0x%llx, 0x%llx)",
 		       cfg->dsdt_aml_len,
-		       (unsigned long long)(ACPI_AREA_END - dsdt - sizeof(*h) - sizeof(dsdt_s5)),
+		       (unsigned long long)(ACPI_AREA_END - dsdt - sizeof(*h) - sizeof(dsdt_s5) -
+					    pci_len),
 		       (unsigned long long)dsdt, (unsigned long long)ACPI_AREA_END);
 		return -E2BIG;
 	}
@@ -319,8 +586,10 @@ int acpi_write(struct guest_mem *mem, const struct acpi_config *cfg)
 	h = (struct acpi_header *)AT(dsdt);
 	header(h, "DSDT", (uint32_t)dsdt_len, 2);
 	memcpy(AT(dsdt) + sizeof(*h), dsdt_s5, sizeof(dsdt_s5));
+	memcpy(AT(dsdt) + sizeof(*h) + sizeof(dsdt_s5), pci_aml.buf, pci_len);
 	if (cfg->dsdt_aml_len)
-		memcpy(AT(dsdt) + sizeof(*h) + sizeof(dsdt_s5), cfg->dsdt_aml, cfg->dsdt_aml_len);
+		memcpy(AT(dsdt) + sizeof(*h) + sizeof(dsdt_s5) + pci_len, cfg->dsdt_aml,
+		       cfg->dsdt_aml_len);
 	finish(h);
 
 	{

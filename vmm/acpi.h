@@ -8,6 +8,7 @@
 #ifndef NFV_VMM_ACPI_H
 #define NFV_VMM_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,8 +31,15 @@
 struct acpi_config {
 	unsigned ncpus;	    /* 1..255; LAPIC IDs 0..ncpus-1 */
 	unsigned ioapic_id; /* IOAPIC ID (same as the MP table's) */
-	/* AML appended to the DSDT body after \_S5, e.g. Scope(\_SB){Device(PCI0)
-	 * {...}} built with the helpers below. May be NULL/0. */
+	/* Describe PCI bus 0 in the DSDT: \_SB.PCI0 (PNP0A08/PNP0A03, segment
+	 * 0, buses 0-255, I/O 0xCF8-0xCFF, I/O windows 0-0xCF7 and 0xD00-0xFFFF,
+	 * memory PCI_MMIO32_BASE..PCI_MMIO32_END and, if pci_mmio64_size is not 0,
+	 * the prefetchable 64-bit window) and \_SB.MRES (PNP0C02) reserving the
+	 * ECAM. No _PRT: devices use MSI/MSI-X. */
+	bool pci;
+	uint64_t pci_mmio64_base, pci_mmio64_size;
+	/* AML appended to the DSDT body after \_S5 and PCI0 (a TermList, e.g.
+	 * Scope(\_SB){...}); aml_pkglen() helps encode it. May be NULL/0. */
 	const void *dsdt_aml;
 	size_t dsdt_aml_len;
 };

@@ -253,6 +253,9 @@ int boot_load(struct guest_mem *mem, const struct boot_config *cfg, struct boot_
 	memset(&acfg, 0, sizeof(acfg));
 	acfg.ncpus = cfg->ncpus;
 	acfg.ioapic_id = mptable_ioapic_id(cfg->ncpus);
+	acfg.pci = cfg->pci;
+	acfg.pci_mmio64_base = cfg->pci_mmio64_base;
+	acfg.pci_mmio64_size = cfg->pci_mmio64_size;
 	acfg.dsdt_aml = cfg->dsdt_aml;
 	acfg.dsdt_aml_len = cfg->dsdt_aml_len;
 	ret = acpi_write(mem, &acfg);

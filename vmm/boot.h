@@ -22,8 +22,12 @@ struct boot_config {
 	const char *initrd;  /* path or NULL */
 	const char *cmdline; /* NULL means "" */
 	unsigned ncpus;	     /* 1..BOOT_MAX_CPUS */
-	/* Extra AML appended to the DSDT body (e.g. a PCI0 root bridge device);
-	 * NULL/0 for none. See vmm/acpi.h. */
+	/* PCI bus 0 in the DSDT (see struct acpi_config in vmm/acpi.h): set
+	 * pci and the 64-bit BAR window (pci_mmio64_base(ram), PCI_MMIO64_SIZE;
+	 * size 0 = no 64-bit window). */
+	bool pci;
+	uint64_t pci_mmio64_base, pci_mmio64_size;
+	/* Extra AML appended to the DSDT body; NULL/0 for none. */
 	const void *dsdt_aml;
 	size_t dsdt_aml_len;
 };

@@ -2,6 +2,7 @@
 /* MP and ACPI tables: written into real guest memory, then parsed back the
  * way a guest would (signatures, checksums, entry counts, values). */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -307,6 +308,71 @@ static void test_acpi(void **state)
 	assert_int_equal(acpi_write(mem, &cfg), -EINVAL);
 }
 
+static const uint8_t *find(const uint8_t *hay, size_t len, const void *needle, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!memcmp(hay + i, needle, n))
+			return hay + i;
+	return NULL;
+}
+
+/* The DSDT behind RSDP -> XSDT[0] (FADT) -> X_DSDT. */
+static const uint8_t *dsdt_of(uint32_t *len)
+{
+	const uint8_t *rsdp = gp(RSDP_ADDR, 36), *xsdt, *fadt;
+	uint32_t l;
+
+	xsdt = table(u64(rsdp + 24), "XSDT", &l);
+	fadt = table(u64(xsdt + 36), "FACP", &l);
+	return table(u64(fadt + 140), "DSDT", len);
+}
+
+static void test_acpi_pci(void **state)
+{
+	static const uint8_t pnp0a08[] = {0x0c, 0x41, 0xd0, 0x0a, 0x08};
+	static const uint8_t pnp0c02[] = {0x0c, 0x41, 0xd0, 0x0c, 0x02};
+	/* WordBusNumber(ResourceProducer, MinFixed, MaxFixed, 0..255). */
+	static const uint8_t busnum[] = {0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00,
+					 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x01};
+	static const uint8_t ecam[] = {0x86, 0x09, 0x00, 0x01, 0x00, 0x00,
+				       0x00, 0xe0, 0x00, 0x00, 0x00, 0x10};
+	static const uint8_t extra[] = {0x10, 0x05, '_', 'S', 'B', '_'};
+	struct acpi_config cfg = {.ncpus = 2,
+				  .ioapic_id = 2,
+				  .pci = true,
+				  .pci_mmio64_base = 8ull << 30,
+				  .pci_mmio64_size = 64ull << 30,
+				  .dsdt_aml = extra,
+				  .dsdt_aml_len = sizeof(extra)};
+	uint64_t qmin = 8ull << 30;
+	const uint8_t *d, *q;
+	uint32_t len, len_no64;
+
+	assert_int_equal(acpi_write(mem, &cfg), 0);
+	d = dsdt_of(&len);
+	assert_memory_equal(d + 36, s5_aml, sizeof(s5_aml));
+	assert_non_null(find(d, len, "PCI0", 4));
+	assert_non_null(find(d, len, "MRES", 4));
+	assert_non_null(find(d, len, pnp0a08, sizeof(pnp0a08)));
+	assert_non_null(find(d, len, pnp0c02, sizeof(pnp0c02)));
+	assert_non_null(find(d, len, busnum, sizeof(busnum)));
+	assert_non_null(find(d, len, ecam, sizeof(ecam)));
+	q = find(d, len, "\x8a\x2b\x00", 3); /* QWordMemory */
+	assert_non_null(q);
+	assert_int_equal(u64(q + 14), qmin);
+	assert_int_equal(u64(q + 22), qmin + (64ull << 30) - 1);
+	/* The caller's AML comes last. */
+	assert_memory_equal(d + len - sizeof(extra), extra, sizeof(extra));
+
+	cfg.pci_mmio64_size = 0;
+	assert_int_equal(acpi_write(mem, &cfg), 0);
+	d = dsdt_of(&len_no64);
+	assert_int_equal(len_no64, len - 46);
+	assert_null(find(d, len_no64, "\x8a\x2b\x00", 3));
+}
+
 static void test_pkglen(void **state)
 {
 	uint8_t b[4];
@@ -334,6 +400,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mptable),
 	    cmocka_unit_test(test_acpi),
+	    cmocka_unit_test(test_acpi_pci),
 	    cmocka_unit_test(test_pkglen),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
