@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/parse.h"
+#include "vmm/pci_vm.h"
 #include "vmm/pin.h"
 #include "vmm/vm.h"
 
@@ -36,6 +37,8 @@ static void usage(FILE *f)
 		"  --emulator-pin CPU[,CPU]  pin the emulation/IO thread\n"
 		"  --hugepages 2M|1G|none    guest RAM backing (default 2M hugepages)\n"
 		"  --serial stdio|file:PATH  COM1 console (default stdio)\n"
+		"  --net vhost-user:PATH[,server][,mac=MAC][,queues=N]  virtio-net device whose\n"
+		"                        packets a vhost-user backend serves (repeatable)\n"
 		"  --help                this text\n",
 		VM_MAX_VCPUS);
 }
@@ -151,6 +154,7 @@ int main(int argc, char **argv)
 		OPT_EMU_PIN,
 		OPT_HUGEPAGES,
 		OPT_SERIAL,
+		OPT_NET,
 		OPT_HELP
 	};
 	static const struct option opts[] = {
@@ -163,6 +167,7 @@ int main(int argc, char **argv)
 	    {"emulator-pin", required_argument, NULL, OPT_EMU_PIN},
 	    {"hugepages", required_argument, NULL, OPT_HUGEPAGES},
 	    {"serial", required_argument, NULL, OPT_SERIAL},
+	    {"net", required_argument, NULL, OPT_NET},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -171,6 +176,7 @@ int main(int argc, char **argv)
 	    .hugepages = HUGEPAGES_2M,
 	    .vcpus = 1,
 	};
+	static struct pci_vm_config pci; /* PCI bus and devices (vmm/pci_vm.h) */
 	const char *pin_arg = NULL, *emu_arg = NULL;
 	struct vm *vm;
 	uint64_t v;
@@ -218,6 +224,10 @@ int main(int argc, char **argv)
 			if (parse_serial(optarg, &cfg.serial_file))
 				return EXIT_USAGE;
 			break;
+		case OPT_NET:
+			if (pci_vm_add_net(&pci, optarg))
+				return EXIT_USAGE;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
@@ -238,6 +248,8 @@ int main(int argc, char **argv)
 
 	/* A closed console must not kill the VMM; writes just fail. */
 	signal(SIGPIPE, SIG_IGN);
+	cfg.hooks =
+	    (struct vm_hooks){.setup = pci_vm_setup, .teardown = pci_vm_teardown, .opaque = &pci};
 	ret = vm_create(&cfg, &vm);
 	if (ret)
 		return 1;

@@ -1,6 +1,6 @@
 # PCI bus, MSI-X, virtio-pci, vhost-user frontend, virtio-net (issue 3).
 # Included from vmm/module.mk; VMM_PCI_OBJS are linked into nfvisor-vmm.
-VMM_PCI_SRCS := vmm/pci.c vmm/msix.c vmm/vhost_user.c
+VMM_PCI_SRCS := vmm/pci.c vmm/msix.c vmm/vhost_user.c vmm/virtio_pci.c vmm/virtio_net.c vmm/pci_vm.c
 VMM_PCI_OBJS := $(VMM_PCI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 $(eval $(call unit_test,test_pci,$(BUILD)/obj/vmm/pci.o $(COMMON_OBJS),-lpthread))

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+/* PCI bus + virtio-net wiring into a VM (buses, KVM routing, event loop). */
+#define LOG_PREFIX "pci"
+#include "vmm/pci_vm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "vmm/kvm.h"
+#include "vmm/layout.h"
+#include "vmm/pci.h"
+
+struct pci_vm {
+	struct vm *vm;
+	struct pci_bus *bus;
+	struct pci_bus_config win;
+	uint64_t regs[5]; /* bases registered on the buses, for unregistering */
+	bool reg_pio[5];
+	unsigned nreg;
+	struct virtio_net *net[PCI_VM_NETS_MAX];
+	unsigned n_net;
+};
+
+int pci_vm_add_net(struct pci_vm_config *cfg, const char *arg)
+{
+	int ret;
+
+	if (cfg->n_net == PCI_VM_NETS_MAX) {
+		pr_err("--net '%s': at most %d network devices", arg, PCI_VM_NETS_MAX);
+		return -E2BIG;
+	}
+	ret = virtio_net_parse(arg, &cfg->net[cfg->n_net]);
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < cfg->n_net; i++) {
+		if (strcmp(cfg->net[i].path, cfg->net[cfg->n_net].path) == 0) {
+			pr_err("--net '%s': socket path used twice; give each device its own", arg);
+			return -EINVAL;
+		}
+	}
+	cfg->n_net++;
+	return 0;
+}
+
+/* ---- bus handlers ---- */
+
+static void cfg_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write)
+{
+	struct pci_vm *p = opaque;
+
+	pci_pio_cfg_access(p->bus, (uint16_t)(PORT_PCI_CONFIG + off), data, len, write);
+}
+
+static void ecam_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write)
+{
+	struct pci_vm *p = opaque;
+
+	pci_ecam_access(p->bus, off, data, len, write);
+}
+
+static void mmio32_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write)
+{
+	struct pci_vm *p = opaque;
+
+	pci_bar_access(p->bus, p->win.mmio32_base + off, data, len, write, false);
+}
+
+static void mmio64_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write)
+{
+	struct pci_vm *p = opaque;
+
+	pci_bar_access(p->bus, p->win.mmio64_base + off, data, len, write, false);
+}
+
+static void iobar_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write)
+{
+	struct pci_vm *p = opaque;
+
+	pci_bar_access(p->bus, p->win.io_base + off, data, len, write, true);
+}
+
+static int reg(struct pci_vm *p, bool pio, uint64_t base, uint64_t len, bus_handler_fn fn,
+	       const char *owner)
+{
+	struct bus *b = pio ? vm_pio_bus(p->vm) : vm_mmio_bus(p->vm);
+	int ret = bus_register(b, base, len, fn, p, owner);
+
+	if (ret)
+		return ret;
+	p->regs[p->nreg] = base;
+	p->reg_pio[p->nreg] = pio;
+	p->nreg++;
+	return 0;
+}
+
+/* ---- KVM adapters ---- */
+
+static int r_add(void *o, uint64_t addr, uint32_t data, uint32_t *gsi)
+{
+	return kvm_msi_route_add(vm_kvm(((struct pci_vm *)o)->vm), addr, data, gsi);
+}
+
+static int r_update(void *o, uint32_t gsi, uint64_t addr, uint32_t data)
+{
+	return kvm_msi_route_update(vm_kvm(((struct pci_vm *)o)->vm), gsi, addr, data);
+}
+
+static void r_del(void *o, uint32_t gsi)
+{
+	kvm_msi_route_del(vm_kvm(((struct pci_vm *)o)->vm), gsi);
+}
+
+static int r_irqfd(void *o, int fd, uint32_t gsi, bool assign)
+{
+	return kvm_irqfd(vm_kvm(((struct pci_vm *)o)->vm), fd, gsi, assign);
+}
+
+static int r_signal(void *o, uint64_t addr, uint32_t data)
+{
+	int ret = kvm_signal_msi(vm_kvm(((struct pci_vm *)o)->vm), addr, data);
+
+	return ret < 0 ? ret : 0;
+}
+
+static const struct msi_router_ops kvm_router = {
+    .route_add = r_add,
+    .route_update = r_update,
+    .route_del = r_del,
+    .irqfd = r_irqfd,
+    .signal = r_signal,
+};
+
+static int ioeventfd(void *o, uint64_t gpa, unsigned len, int fd, bool assign)
+{
+	return kvm_ioeventfd(vm_kvm(((struct pci_vm *)o)->vm), gpa, len, false, fd, assign, false,
+			     0);
+}
+
+static int watch(void *o, int fd, uint32_t events, void (*cb)(void *, uint32_t), void *arg)
+{
+	return vm_watch_fd(o, fd, events, cb, arg);
+}
+
+static int unwatch(void *o, int fd)
+{
+	return vm_unwatch_fd(o, fd);
+}
+
+/* ---- hooks ---- */
+
+static void destroy(struct pci_vm *p)
+{
+	for (unsigned i = p->n_net; i-- > 0;)
+		virtio_net_destroy(p->net[i]);
+	for (unsigned i = p->nreg; i-- > 0;)
+		bus_unregister(p->reg_pio[i] ? vm_pio_bus(p->vm) : vm_mmio_bus(p->vm), p->regs[i]);
+	pci_bus_destroy(p->bus);
+	free(p);
+}
+
+int pci_vm_setup(struct vm *vm, void *opaque)
+{
+	struct pci_vm_config *cfg = opaque;
+	struct pci_vm *p;
+	struct virtio_net_host host;
+	int ret;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->vm = vm;
+	pci_bus_default_config(guest_mem_size(vm_mem(vm)), &p->win);
+	ret = pci_bus_create(&p->win, &p->bus);
+	if (ret)
+		goto err_free;
+	ret = reg(p, true, PORT_PCI_CONFIG, 8, cfg_io, "pci-config");
+	if (!ret)
+		ret = reg(p, false, PCI_ECAM_BASE, PCI_ECAM_SIZE, ecam_io, "pci-ecam");
+	if (!ret)
+		ret = reg(p, false, p->win.mmio32_base, p->win.mmio32_end - p->win.mmio32_base,
+			  mmio32_io, "pci-mmio32");
+	if (!ret)
+		ret = reg(p, false, p->win.mmio64_base, p->win.mmio64_end - p->win.mmio64_base,
+			  mmio64_io, "pci-mmio64");
+	if (!ret)
+		ret = reg(p, true, p->win.io_base, p->win.io_end - p->win.io_base, iobar_io,
+			  "pci-io");
+	if (ret)
+		goto err_destroy;
+	host = (struct virtio_net_host){
+	    .pci = {.bus = p->bus,
+		    .mem = vm_mem(vm),
+		    .msi = &kvm_router,
+		    .ioeventfd = ioeventfd,
+		    .opaque = p},
+	    .watch = watch,
+	    .unwatch = unwatch,
+	    .watch_opaque = vm,
+	};
+	for (unsigned i = 0; i < cfg->n_net; i++) {
+		ret = virtio_net_create(&host, &cfg->net[i], i, &p->net[i]);
+		if (ret)
+			goto err_destroy;
+		p->n_net++;
+	}
+	cfg->state = p;
+	return 0;
+
+err_destroy:
+	destroy(p);
+	return ret;
+err_free:
+	free(p);
+	return ret;
+}
+
+void pci_vm_teardown(struct vm *vm, void *opaque)
+{
+	struct pci_vm_config *cfg = opaque;
+
+	if (cfg->state)
+		destroy(cfg->state);
+	cfg->state = NULL;
+}
