@@ -74,12 +74,16 @@ static void check_cpu_list(struct planner *pl, const struct cfg_cpus *list, stru
 			 strpbrk(s, ",-") ? "s" : "", s, strpbrk(s, ",-") ? "do" : "does",
 			 pl->cpus_str);
 	host_format_mask(&offline, s, sizeof(s));
-	if (s[0])
+	if (s[0] && strpbrk(s, ",-"))
 		diag_err(pl->d, m,
-			 "%s: CPU%s %s %s offline; bring %s online with echo 1 > "
+			 "%s: CPUs %s are offline; bring them online with echo 1 > "
 			 "/sys/devices/system/cpu/cpuN/online",
-			 path, strpbrk(s, ",-") ? "s" : "", s, strpbrk(s, ",-") ? "are" : "is",
-			 strpbrk(s, ",-") ? "them" : "it");
+			 path, s);
+	else if (s[0])
+		diag_err(pl->d, m,
+			 "%s: CPU %s is offline; bring it online with echo 1 > "
+			 "/sys/devices/system/cpu/cpu%s/online",
+			 path, s, s);
 }
 
 static int build_cpus(struct planner *pl)

@@ -114,8 +114,11 @@ void plan_print(const struct plan *p, FILE *f)
 		else
 			fprintf(f, "  %s %s", a->dev ? cfg_dev_kind_name(a->dev->kind) : "pci",
 				a->bdf);
-		fprintf(f, ": driver %s -> vfio-pci, for %s%s", a->driver[0] ? a->driver : "none",
-			a->user, s);
+		if (a->is_vf && !a->bdf[0])
+			fprintf(f, ": -> vfio-pci, for %s%s", a->user, s);
+		else
+			fprintf(f, ": driver %s -> vfio-pci, for %s%s",
+				a->driver[0] ? a->driver : "none", a->user, s);
 		if (a->iommu_group >= 0)
 			fprintf(f, ", IOMMU group %d", a->iommu_group);
 		fputc('\n', f);

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* nfvisor plan against fake sysfs trees (tests/config/sysfs-*): each
+ * tests/config/plan/NAME.yaml names its tree on line 1 ("# sysfs: DIR") and
+ * gives exactly the diagnostics in NAME.err; a few plans are also checked
+ * field by field and as JSON. Runs from the repository root. */
+#include <errno.h>
+#include <glob.h>
+#include <json-c/json.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config/appliance.h"
+#include "config/plan.h"
+#include "vfio/sysfs.h"
+
+struct run {
+	struct appliance *app;
+	struct plan *plan;
+	struct sysfs *fs;
+	struct diag_list d;
+	char *diags; /* "LINE:COL: message\n"... */
+};
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+static void run_plan(const char *yaml, struct run *r)
+{
+	char root[256], *text = read_all(yaml), *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	assert_non_null(text);
+	assert_int_equal(sscanf(text, "# sysfs: %200s", root + strlen("tests/config/")), 1);
+	memcpy(root, "tests/config/", strlen("tests/config/"));
+	free(text);
+	assert_int_equal(sysfs_open(root, &r->fs), 0);
+	diag_init(&r->d);
+	assert_int_equal(appliance_load(yaml, &r->d, &r->app), 0);
+	assert_int_equal(plan_build(r->app, r->fs, &r->d, &r->plan), 0);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	for (size_t i = 0; i < r->d.n; i++) {
+		char *s = diag_format(&r->d, i);
+
+		assert_non_null(s);
+		fprintf(f, "%s\n", s);
+		free(s);
+	}
+	fclose(f);
+	r->diags = out;
+}
+
+static void run_free(struct run *r)
+{
+	plan_free(r->plan);
+	appliance_free(r->app);
+	diag_free(&r->d);
+	sysfs_close(r->fs);
+	free(r->diags);
+}
+
+static void test_plan_corpus(void **state)
+{
+	size_t failed = 0;
+	glob_t g;
+
+	assert_int_equal(glob("tests/config/plan/*.yaml", 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 5);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char errpath[512], *want;
+		struct run r;
+
+		snprintf(errpath, sizeof(errpath), "%.*s.err", (int)strlen(g.gl_pathv[i]) - 5,
+			 g.gl_pathv[i]);
+		want = read_all(errpath);
+		run_plan(g.gl_pathv[i], &r);
+		if (!want || strcmp(want, r.diags)) {
+			print_error("%s: diagnostics differ\n--- expected\n%s--- got\n%s",
+				    g.gl_pathv[i], want ? want : "(no .err file)\n", r.diags);
+			failed++;
+		}
+		free(want);
+		run_free(&r);
+	}
+	globfree(&g);
+	assert_int_equal(failed, 0);
+}
+
+static void test_hugepage_shortage(void **state)
+{
+	struct run r;
+
+	run_plan("tests/config/plan/hugepage-shortage.yaml", &r);
+	assert_int_equal(r.plan->hp_size, CFG_HP_2M);
+	assert_int_equal(r.plan->nhp, 1);
+	assert_int_equal(r.plan->hp[0].needed, 160); /* 256M VM + 64M switch */
+	assert_int_equal(r.plan->hp[0].free, 10);
+	assert_int_equal(r.plan->hp[0].add, 150);
+	assert_int_equal(r.d.nerrors, 1);
+	run_free(&r);
+}
+
+static void test_no_iommu(void **state)
+{
+	struct run r;
+
+	run_plan("tests/config/plan/no-iommu.yaml", &r);
+	assert_true(r.plan->needs_iommu);
+	assert_int_equal(r.plan->iommu_groups, 0);
+	assert_int_equal(r.plan->nactions, 1);
+	assert_string_equal(r.plan->actions[0].bdf, "0000:04:00.0");
+	assert_string_equal(r.plan->actions[0].driver, "nvme");
+	run_free(&r);
+}
+
+static void test_numa_actions(void **state)
+{
+	const struct plan_action *a;
+	struct run r;
+
+	run_plan("tests/config/plan/numa.yaml", &r);
+	assert_int_equal(r.d.nerrors, 0);
+	assert_int_equal(r.plan->nactions, 5);
+	a = &r.plan->actions[0];
+	assert_int_equal(a->kind, PLAN_SET_NUMVFS);
+	assert_string_equal(a->bdf, "0000:3b:00.0");
+	assert_int_equal(a->from, 0);
+	assert_int_equal(a->to, 4);
+	assert_int_equal(a->numa_node, 1);
+	a = &r.plan->actions[2]; /* fw's first NIC: a VF that up creates */
+	assert_int_equal(a->kind, PLAN_BIND_VFIO);
+	assert_true(a->is_vf);
+	assert_string_equal(a->bdf, "");
+	assert_string_equal(a->pf->name, "outside");
+	assert_non_null(a->nic);
+	assert_int_equal(a->nic->vf.vlan, 100);
+	a = &r.plan->actions[3]; /* an existing VF */
+	assert_string_equal(a->bdf, "0000:5e:02.1");
+	assert_int_equal(a->iommu_group, 13);
+	assert_string_equal(a->user, "VM fw");
+	/* CPU 4 runs the PMD, CPU 2 fw's vCPU 0. */
+	assert_int_equal(r.plan->cpus[4].cpu, 4);
+	assert_int_equal(r.plan->cpus[4].uses[0].kind, PLAN_USE_PMD);
+	assert_int_equal(r.plan->cpus[4].node, 1);
+	assert_int_equal(r.plan->cpus[2].uses[0].kind, PLAN_USE_VCPU);
+	assert_string_equal(r.plan->cpus[2].uses[0].vm, "fw");
+	assert_true(r.plan->cpus[2].isolated);
+	assert_false(r.plan->cpus[4].isolated);
+	assert_int_equal(r.plan->hp[0].needed, 3);
+	assert_int_equal(r.plan->hp[1].needed, 1);
+	run_free(&r);
+}
+
+static struct json_object *get(struct json_object *o, const char *path)
+{
+	char buf[128], *save, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save)) {
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, (size_t)atoi(tok));
+		else if (!json_object_object_get_ex(o, tok, &o))
+			o = NULL;
+	}
+	return o;
+}
+
+static void test_ok_json(void **state)
+{
+	struct json_object *o;
+	struct run r;
+
+	run_plan("tests/config/plan/ok.yaml", &r);
+	assert_int_equal(r.d.n, 0);
+	o = plan_json(r.plan, &r.d);
+	assert_non_null(o);
+	assert_true(json_object_get_boolean(get(o, "ok")));
+	assert_string_equal(json_object_get_string(get(o, "appliance")), "fits");
+	assert_int_equal(json_object_get_int(get(o, "errors")), 0);
+	assert_string_equal(json_object_get_string(get(o, "hugepage_size")), "2M");
+	assert_int_equal(json_object_get_int(get(o, "hugepages.0.needed")), 32);
+	assert_int_equal(json_object_get_int(get(o, "hugepages.0.add")), 0);
+	assert_string_equal(json_object_get_string(get(o, "actions.0.action")), "bind_vfio");
+	assert_string_equal(json_object_get_string(get(o, "actions.0.bdf")), "0000:5e:02.1");
+	assert_string_equal(json_object_get_string(get(o, "actions.0.mac")), "52:54:00:00:00:01");
+	assert_int_equal(json_object_get_int(get(o, "actions.0.rate_mbps")), 100);
+	assert_string_equal(json_object_get_string(get(o, "cores.2.uses.0.kind")), "vcpu");
+	assert_int_equal(json_object_get_int(get(o, "cores.3.uses.0.vcpu")), 1);
+	assert_true(json_object_get_boolean(get(o, "iommu.enabled")));
+	assert_int_equal(json_object_array_length(get(o, "diagnostics")), 0);
+	json_object_put(o);
+	run_free(&r);
+}
+
+/* The JSON carries every diagnostic with its position. */
+static void test_json_diagnostics(void **state)
+{
+	struct json_object *o;
+	struct run r;
+
+	run_plan("tests/config/plan/hugepage-shortage.yaml", &r);
+	o = plan_json(r.plan, &r.d);
+	assert_non_null(o);
+	assert_false(json_object_get_boolean(get(o, "ok")));
+	assert_int_equal(json_object_get_int(get(o, "errors")), 1);
+	assert_int_equal(json_object_get_int(get(o, "warnings")), 1);
+	assert_string_equal(json_object_get_string(get(o, "diagnostics.1.severity")), "error");
+	assert_int_equal(json_object_get_int(get(o, "diagnostics.1.line")), 5);
+	assert_int_equal(json_object_get_int(get(o, "diagnostics.1.col")), 32);
+	json_object_put(o);
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_plan_corpus), cmocka_unit_test(test_hugepage_shortage),
+	    cmocka_unit_test(test_no_iommu),	cmocka_unit_test(test_numa_actions),
+	    cmocka_unit_test(test_ok_json),	cmocka_unit_test(test_json_diagnostics),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
