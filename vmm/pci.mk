@@ -6,3 +6,6 @@ VMM_PCI_OBJS := $(VMM_PCI_SRCS:%.c=$(BUILD)/obj/%.o)
 $(eval $(call unit_test,test_pci,$(BUILD)/obj/vmm/pci.o $(COMMON_OBJS),-lpthread))
 $(eval $(call unit_test,test_msix,$(BUILD)/obj/vmm/msix.o $(BUILD)/obj/vmm/pci.o $(COMMON_OBJS),-lpthread))
 $(eval $(call unit_test,test_vhost_user,$(BUILD)/obj/vmm/vhost_user.o $(COMMON_OBJS),-lpthread))
+$(eval $(call unit_test,test_virtio_net,$(BUILD)/obj/vmm/virtio_net.o $(BUILD)/obj/vmm/virtio_pci.o \
+	$(BUILD)/obj/vmm/vhost_user.o $(BUILD)/obj/vmm/msix.o $(BUILD)/obj/vmm/pci.o \
+	$(BUILD)/obj/vmm/mem.o $(COMMON_OBJS),-lpthread))

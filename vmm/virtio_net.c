@@ -67,6 +67,7 @@ struct virtio_net {
 	struct vring_used *cused;
 	uint16_t clast;
 	bool ctrl_broken;
+	bool warned_ctrl;
 };
 
 /* ---- option parsing ---- */
@@ -484,9 +485,11 @@ static void ctrl_process(struct virtio_net *n)
 		return;
 	avail_idx = atomic_load_explicit((_Atomic uint16_t *)&n->cavail->idx, memory_order_acquire);
 	if ((uint16_t)(avail_idx - n->clast) > size) {
-		pr_warn("%s: control queue avail index %u is %u ahead of %u (size %u); device "
-			"needs reset",
-			n->name, avail_idx, (uint16_t)(avail_idx - n->clast), n->clast, size);
+		if (!n->warned_ctrl)
+			pr_warn(
+			    "%s: control queue avail index %u is %u ahead of %u (size %u); device "
+			    "needs reset",
+			    n->name, avail_idx, (uint16_t)(avail_idx - n->clast), n->clast, size);
 		goto broken;
 	}
 	used_idx = atomic_load_explicit((_Atomic uint16_t *)&n->cused->idx, memory_order_relaxed);
@@ -497,9 +500,11 @@ static void ctrl_process(struct virtio_net *n)
 		int ret = ctrl_chain(n, size, head, cmd, &len, &ack);
 
 		if (ret) {
-			pr_warn("%s: control queue descriptor chain at head %u is malformed (%s); "
-				"device needs reset",
-				n->name, head, strerror(-ret));
+			if (!n->warned_ctrl)
+				pr_warn(
+				    "%s: control queue descriptor chain at head %u is malformed "
+				    "(%s); device needs reset (logged once per device)",
+				    n->name, head, strerror(-ret));
 			goto broken;
 		}
 		*ack = ctrl_command(n, cmd, len);
@@ -516,6 +521,7 @@ static void ctrl_process(struct virtio_net *n)
 	}
 	return;
 broken:
+	n->warned_ctrl = true;
 	n->ctrl_broken = true;
 	virtio_pci_needs_reset(n->vp);
 }
