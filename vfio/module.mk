@@ -13,3 +13,10 @@ $(eval $(call unit_test,test_vf_netlink,$(VFIO_NL_OBJS),$(NL_LIBS)))
 # Kernel VFIO (container/group, device). Guest RAM comes from vmm/mem.
 VFIO_KERNEL_OBJS := $(addprefix $(BUILD)/obj/vfio/,container.o device.o) $(BUILD)/obj/vmm/mem.o
 $(eval $(call unit_test,test_vfio,$(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS)))
+
+# Real-VFIO check program (nested tier / hardware): tests/hw/vfio_nvme_check.c.
+PROGRAMS += $(BUILD)/tests/vfio-nvme-check
+$(BUILD)/tests/vfio-nvme-check: $(BUILD)/obj/tests/hw/vfio_nvme_check.o $(VFIO_KERNEL_OBJS) \
+				$(VFIO_SYSFS_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Nested tier: real kernel VFIO in a TCG L1 with intel-iommu and an SR-IOV
+# NVMe (tests/nested/l1run.sh --vfio). Runs build/tests/vfio-nvme-check there:
+# VF creation + `nvme virt-mgmt`, vfio-pci binding, our container/group/device
+# code, NVMe Identify by DMA into guest RAM with MSI-X on an eventfd, the
+# negative cases (VF count beyond total / while assigned, unmapped IOVA, group
+# held by another process, the non-viable ICH9 group) and restoring the host.
+# lpc_ich is shipped and loaded so the ICH9 group has a device on a host
+# driver. Prints TAP (the program's). Runs on the host; inside L1 ($L1RUN=1)
+# it runs the program directly.
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+PROG=$BUILD/tests/vfio-nvme-check
+[ -x "$PROG" ] || skip_all "$PROG not built (run make)"
+
+if [ "${L1RUN:-0}" = 1 ]; then
+	[ -c /dev/vfio/vfio ] || skip_all "no /dev/vfio/vfio in this L1 (needs l1run.sh --vfio)"
+	for m in "$@"; do insmod "$m" 2>/dev/null || true; done
+	exec "$PROG"
+fi
+
+need_cmd qemu-system-x86_64
+need_cmd nvme
+[ -x tests/nested/l1run.sh ] || skip_all "tests/nested/l1run.sh missing"
+KVER=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V -r | head -n1)
+LPC=$(modinfo -k "$KVER" -n lpc_ich 2>/dev/null) || skip_all "lpc_ich module for $KVER not found"
+out=$TEST_TMP/l1.out
+tests/nested/l1run.sh --build "$BUILD" --vfio --smp 1 --mem 1536 --hugepages 128 \
+	--timeout "${NESTED_VFIO_TIMEOUT:-900}" --add "$LPC" -- \
+	"tests/nested/vfio_kernel.sh $LPC" >"$out" 2>&1
+rc=$?
+cat "$out"
+# The TAP came from inside; make sure a silent failure still fails here.
+if ! grep -qE '^(not )?ok ' "$out"; then
+	echo "not ok 1 - vfio-nvme-check in L1 produced no results (l1run exit $rc)"
+	exit 1
+fi
+exit $rc
