@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# nfvisor-vmm command-line and pre-KVM failures, on any host (no /dev/kvm
+# needed: every case here is refused before the VM is created). Checks exit
+# codes, that each message names the bad value, and that a hugepage shortage
+# leaves nothing behind (no hugepage files, pool unchanged, no process).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+VMM=$BUILD/nfvisor-vmm
+[ -x "$VMM" ] || skip_all "$VMM not built (run make)"
+KERNEL=$BUILD/tests/kvm/mini.elf
+[ -f "$KERNEL" ] || KERNEL=/bin/true # never loaded: every case fails first
+
+# expect NAME RC REGEX ARGS...: run the VMM, check exit code and stderr.
+expect() {
+	local name=$1 rc=$2 re=$3 got out=$TEST_TMP/out
+	shift 3
+	timeout 20 "$VMM" "$@" >"$out" 2>&1 </dev/null
+	got=$?
+	if [ "$got" != "$rc" ]; then
+		tap_fail "$name" "exit $got, expected $rc; output: $(head -c 400 "$out")"
+	elif ! grep -qE -- "$re" "$out"; then
+		tap_fail "$name" "output does not match /$re/: $(head -c 400 "$out")"
+	else
+		tap_ok "$name"
+	fi
+}
+
+ncpu=$(nproc --all)
+expect "--help exits 0" 0 'usage: nfvisor-vmm --kernel PATH' --help
+expect "no --kernel" 2 '--kernel PATH is required'
+expect "--memory 12Q names the value" 2 "invalid --memory value '12Q'" --kernel "$KERNEL" --memory 12Q
+expect "--memory below minimum" 2 '--memory 8 MiB is out of range' --kernel "$KERNEL" --memory 8M
+expect "--memory not a hugepage multiple" 2 'not a multiple of the 2048 KiB page size.*18432 KiB' \
+	--kernel "$KERNEL" --memory 17M
+expect "--vcpus 0" 2 "invalid --vcpus value '0'" --kernel "$KERNEL" --vcpus 0
+expect "--vcpus x" 2 "invalid --vcpus value 'x'" --kernel "$KERNEL" --vcpus x
+expect "--hugepages 4M" 2 "invalid --hugepages value '4M'" --kernel "$KERNEL" --hugepages 4M
+expect "--serial bogus" 2 "invalid --serial value 'tty'" --kernel "$KERNEL" --serial tty
+expect "--pin wrong length" 2 '--pin lists 1 CPU but the VM has 2 vCPUs' \
+	--kernel "$KERNEL" --vcpus 2 --pin 0
+expect "--pin duplicate CPU" 2 '--pin names CPU 0 twice' --kernel "$KERNEL" --vcpus 2 --pin 0,0
+expect "--pin nonexistent CPU" 2 "--pin: CPU $((ncpu + 5)) does not exist" \
+	--kernel "$KERNEL" --pin $((ncpu + 5))
+expect "--pin syntax" 2 "invalid --pin value '0,,1'" --kernel "$KERNEL" --vcpus 2 --pin 0,,1
+expect "--emulator-pin nonexistent CPU" 2 "--emulator-pin: CPU $((ncpu + 3)) does not exist" \
+	--kernel "$KERNEL" --emulator-pin $((ncpu + 3))
+expect "--emulator-pin three CPUs" 2 '--emulator-pin 0,1,2 lists more than 2 CPUs' \
+	--kernel "$KERNEL" --emulator-pin 0,1,2
+offline=$(grep -l '^0' /sys/devices/system/cpu/cpu*/online 2>/dev/null | head -n1)
+if [ -n "$offline" ]; then
+	c=${offline#/sys/devices/system/cpu/cpu}
+	c=${c%/online}
+	expect "--pin offline CPU" 2 "CPU $c is offline" --kernel "$KERNEL" --pin "$c"
+else
+	tap_skip "--pin offline CPU" "no offline CPU on this host"
+fi
+expect "stray argument" 2 "unexpected argument 'extra'" --kernel "$KERNEL" extra
+expect "missing kernel file" 1 'kernel /nonexistent/vmlinux' --kernel /nonexistent/vmlinux \
+	--hugepages none --memory 32M
+
+# Hugepage shortage: ask for more 2 MiB pages than are free.
+HP=/sys/kernel/mm/hugepages/hugepages-2048kB
+if [ -r "$HP/free_hugepages" ]; then
+	free=$(cat "$HP/free_hugepages")
+	want=$(((free + 8) * 2))
+	before_files=$(ls -A /dev/hugepages 2>/dev/null | wc -l)
+	expect "hugepage shortage refused" 1 \
+		"needs $((free + 8)) free 2M hugepages, only $free free; reserve them with: echo [0-9]+ > $HP/nr_hugepages" \
+		--kernel "$KERNEL" --memory "${want}M"
+	after_files=$(ls -A /dev/hugepages 2>/dev/null | wc -l)
+	tap_check "shortage leaves no hugepage files" [ "$before_files" = "$after_files" ]
+	tap_check "shortage leaves the pool as it was" [ "$(cat "$HP/free_hugepages")" = "$free" ]
+	tap_check "shortage leaves no process" bash -c "! pgrep -f '[n]fvisor-vmm.*${want}M' >/dev/null"
+else
+	tap_skip "hugepage shortage refused" "no 2 MiB hugepage pool"
+fi
+echo "1..$TAP_N"
+tap_done
