@@ -217,3 +217,25 @@ int acpi_aml_find_s5(const uint8_t *aml, uint32_t len, uint8_t *slp_typ)
 	}
 	return -ENOENT;
 }
+
+int acpi_mcfg_parse(const uint8_t *mcfg, uint32_t len, uint64_t *base, uint8_t *bus_start,
+		    uint8_t *bus_end)
+{
+	uint32_t off;
+
+	if (len < ACPI_HDR_LEN + 8)
+		return -EINVAL;
+	for (off = ACPI_HDR_LEN + 8; off + 16 <= len; off += 16) {
+		const uint8_t *e = mcfg + off;
+
+		if ((e[8] | e[9] << 8) != 0)
+			continue;
+		*base = get64(e);
+		*bus_start = e[10];
+		*bus_end = e[11];
+		if (!*base || (*base & 0xfffff) || *bus_end < *bus_start)
+			return -EINVAL;
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -70,4 +70,10 @@ int acpi_fadt_parse(const uint8_t *fadt, uint32_t len, struct acpi_fadt_info *ou
  * Returns 0 with *slp_typ set, -ENOENT if absent, -EINVAL if malformed. */
 int acpi_aml_find_s5(const uint8_t *aml, uint32_t len, uint8_t *slp_typ);
 
+/* acpi_mcfg_parse: the ECAM window for PCI segment 0 from an MCFG of len
+ * bytes. Returns 0 with base/start/end bus set, -ENOENT without a segment-0
+ * entry, -EINVAL if the table is too short or the window nonsensical. */
+int acpi_mcfg_parse(const uint8_t *mcfg, uint32_t len, uint64_t *base, uint8_t *bus_start,
+		    uint8_t *bus_end);
+
 #endif

@@ -9,6 +9,7 @@
 #define ENOMEM	  12
 #define EBUSY	  16
 #define ENODEV	  19
+#define ENOSPC	  28
 #define EINVAL	  22
 #define ERANGE	  34
 #define ETIMEDOUT 110

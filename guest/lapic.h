@@ -25,4 +25,8 @@ int lapic_send_ipi(uint32_t dest, uint32_t icr_low);
 
 void lapic_eoi(void);
 
+/* lapic_timer_periodic: fire vector every count timer ticks (divide by 1);
+ * count 0 stops the timer. Used only to bound how long hlt can sleep. */
+void lapic_timer_periodic(uint8_t vector, uint32_t count);
+
 #endif

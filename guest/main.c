@@ -13,6 +13,7 @@
 #include "guest/layout.h"
 #include "guest/lib.h"
 #include "guest/mptable.h"
+#include "guest/netmodes.h"
 #include "guest/nfguest.h"
 #include "guest/paging.h"
 #include "guest/power.h"
@@ -119,6 +120,10 @@ static const struct mode modes[] = {
     {"mmio_spam", "access unknown MMIO in the PCI hole", mode_mmio_spam},
     {"triple_fault", "load an empty IDT and fault", mode_triple_fault},
     {"reset", "reset instead of powering off", mode_reset},
+    {"gen", "send count frames of size bytes on virtio-net", mode_gen},
+    {"sink", "receive and verify count frames", mode_sink},
+    {"reflect", "send every frame back with MACs swapped", mode_reflect},
+    {"fwd", "forward between two virtio-net NICs", mode_fwd},
 };
 
 static const struct mode *find_mode(const char *name)
