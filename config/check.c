@@ -335,6 +335,8 @@ static void check_pf(struct checker *c, size_t i)
 
 	snprintf(path, sizeof(path), "pfs[%zu]", i);
 	CHECK_UNIQUE(c, c->app->pfs, i, name, at, PF_NAME, "PF");
+	if (!pf->mark.line)
+		return; /* not a mapping: already reported */
 	if (!pf->at[PF_PCI].line && !pf->at[PF_NETDEV].line)
 		diag_err(c->d, pf->mark,
 			 "%s: needs pci: (the PF's PCI address) or netdev: (its interface name)",
@@ -455,7 +457,7 @@ static void check_cores(struct checker *c)
 
 		snprintf(path, sizeof(path), "vms[%zu].pin", v);
 		if (!vm->at[VM_PIN].line) {
-			if (c->dedicated)
+			if (c->dedicated && vm->mark.line)
 				diag_err(c->d, vm->mark,
 					 "vms[%zu]: pin: is required when host.dedicated_cores is "
 					 "set; pin each vCPU to a CPU of \"%s\"",
@@ -911,6 +913,8 @@ void cfg_check(struct appliance *app, const struct cfg_vm *defaults, struct diag
 		struct cfg_vm *vm = &app->vms[v];
 
 		CHECK_UNIQUE(c, app->vms, v, name, at, VM_NAME, "VM");
+		if (!vm->mark.line)
+			continue; /* not a mapping: already reported */
 		if (!vm->at[VM_KERNEL].line)
 			diag_err(d, vm->mark,
 				 "vms[%zu]: missing required key \"kernel\" (set it here or under "

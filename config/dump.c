@@ -155,6 +155,18 @@ static const struct {
     {&vm_table, VM_DEVICES, dump_devices}, {&vlan_table, VLAN_TRUNK, dump_trunk},
 };
 
+/* Whether dumping OBJ with T prints anything (an empty mapping is left out:
+ * "key:" alone would read back as "not given"). */
+static bool has_values(const struct table *t, const void *obj)
+{
+	const struct cfg_mark *at = (const struct cfg_mark *)((const char *)obj + t->at_off);
+
+	for (size_t i = 0; i < t->n; i++)
+		if (cfg_ok(at[t->f[i].idx]) && !(t->f[i].kind == F_MAP && !t->f[i].sub))
+			return true;
+	return false;
+}
+
 static void dump_table(struct dumper *d, const struct table *t, const void *obj, int indent,
 		       bool item)
 {
@@ -168,8 +180,9 @@ static void dump_table(struct dumper *d, const struct table *t, const void *obj,
 		/* A VF's MAC is dumped once, as the NIC's mac:. */
 		if (t == &vf_table && f->idx == VF_MAC)
 			continue;
-		if (f->kind == F_MAP && !f->sub)
-			continue; /* defaults: are already applied */
+		if (f->kind == F_MAP &&
+		    (!f->sub || !has_values(f->sub, (const char *)obj + f->off)))
+			continue; /* defaults: are already applied; {} says nothing */
 		put_indent(d, indent, &item);
 		fprintf(d->f, "%s:", f->key);
 		if (f->kind == F_MAP) {

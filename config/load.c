@@ -586,7 +586,7 @@ static void parse_map(struct loader *l, yaml_node_t *n, const struct table *t, v
 {
 	struct cfg_mark *at = (struct cfg_mark *)((char *)obj + t->at_off);
 	struct cfg_mark seen[16] = {{0, 0}};
-	char sub[256], q[96];
+	char sub[256], q[96], q2[128];
 
 	if (n->type != YAML_MAPPING_NODE) {
 		diag_err(l->d, node_mark(n), "%s: expected a mapping, got %s",
@@ -601,7 +601,7 @@ static void parse_map(struct loader *l, yaml_node_t *n, const struct table *t, v
 		if (!k || !v)
 			continue;
 		if (k->type != YAML_SCALAR_NODE) {
-			diag_err(l->d, node_mark(k), "%s: a key must be a plain name, not %s",
+			diag_err(l->d, node_mark(k), "a key in %s must be a plain name, not %s",
 				 *path ? path : "the top level", node_kind(k));
 			continue;
 		}
@@ -627,11 +627,19 @@ static void parse_map(struct loader *l, yaml_node_t *n, const struct table *t, v
 			continue;
 		}
 		seen[f->idx] = node_mark(k);
-		if (node_is_null(v))
-			continue; /* "key:" or "key: ~" means not given */
 		join(sub, sizeof(sub), path, f->key);
+		if (node_is_null(v)) {
+			/* "key:" or "key: ~" means not given, which a required key cannot be. */
+			if (f->required && !l->in_defaults)
+				diag_err(l->d, node_mark(v), "%s: no value; give %s", sub,
+					 kind_desc(f, q2, sizeof(q2)));
+			continue;
+		}
 		if (f->kind == F_MAP && !f->sub)
 			continue; /* defaults:, parsed on its own */
+		if (f->kind == F_SEQ && v->type == YAML_SEQUENCE_NODE &&
+		    v->data.sequence.items.top == v->data.sequence.items.start)
+			continue; /* "key: []" is the same as leaving it out */
 		at[f->idx] = node_mark(v);
 		if (!parse_value(l, f, v, obj, sub))
 			at[f->idx].col = 0; /* written but invalid: later checks skip it */
@@ -703,6 +711,8 @@ static void seq_pfs(struct loader *l, void *np, void *obj, const char *path)
 		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 		app->pfs[i].mark = node_mark(it);
 		parse_map(l, it, &pf_table, &app->pfs[i], sub);
+		if (it->type != YAML_MAPPING_NODE)
+			app->pfs[i].mark.line = 0;
 	}
 }
 
@@ -720,6 +730,8 @@ static void seq_vms(struct loader *l, void *np, void *obj, const char *path)
 		app->vms[i].mark = node_mark(it);
 		app->vms[i].numa_node = -1;
 		parse_map(l, it, &vm_table, &app->vms[i], sub);
+		if (it->type != YAML_MAPPING_NODE)
+			app->vms[i].mark.line = 0; /* reported; skip its later checks */
 	}
 }
 

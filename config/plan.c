@@ -530,6 +530,7 @@ static int build_devices(struct planner *pl)
 		const struct cfg_port *port = &app->sw.ports[i];
 		int sn = app->sw.pmd_cores.n ? pl->h->cpu_node[app->sw.pmd_cores.cpu[0]] : -1;
 
+		ret = 0;
 		snprintf(user, sizeof(user), "switch port %s", port->name);
 		if (port->type == CFG_PORT_PCI) {
 			snprintf(path, sizeof(path), "switch.ports[%zu].pci", i);

@@ -244,12 +244,98 @@ static void test_defaults_and_macs(void **state)
 	unlink(tmp);
 }
 
+/* Small xorshift PRNG: the same mutations on every run. */
+static uint32_t next_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Damaged appliance files never crash the loader, leak or load silently
+ * with garbage: each either loads (and dumps) or reports positioned errors. */
+static void test_mutations(void **state)
+{
+	static const char alphabet[] = ":-[]{}&*!|>'\"#,\n \t0123456789abcxyzMG.~";
+	static const char *const seeds[] = {"examples/demo.yaml", "examples/chain.yaml",
+					    "examples/firewall.yaml", "examples/nvme.yaml"};
+	uint32_t rnd = 0x12345678;
+	char tmp[] = "/tmp/nfv-config-XXXXXX";
+	int fd = mkstemp(tmp);
+
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
+		char *orig = read_all(seeds[s]);
+		size_t len;
+
+		assert_non_null(orig);
+		len = strlen(orig);
+		for (int iter = 0; iter < 400; iter++) {
+			char *buf = strdup(orig);
+			size_t n = len;
+			int edits = 1 + (int)(next_rand(&rnd) % 4);
+			struct appliance *app = NULL;
+			struct diag_list d;
+			FILE *f;
+
+			assert_non_null(buf);
+			for (int e = 0; e < edits && n > 2; e++) {
+				size_t pos = next_rand(&rnd) % n;
+
+				if (next_rand(&rnd) % 3 == 0) { /* delete a few bytes */
+					size_t k = 1 + next_rand(&rnd) % 8;
+
+					if (pos + k > n)
+						k = n - pos;
+					memmove(buf + pos, buf + pos + k, n - pos - k + 1);
+					n -= k;
+				} else { /* overwrite one byte */
+					buf[pos] =
+					    alphabet[next_rand(&rnd) % (sizeof(alphabet) - 1)];
+				}
+			}
+			f = fopen(tmp, "wb");
+			assert_non_null(f);
+			fwrite(buf, 1, n, f);
+			fclose(f);
+			diag_init(&d);
+			if (!appliance_load(tmp, &d, &app)) {
+				/* What loads must survive its own dump. */
+				char *d1 = dump_string(app), *d2;
+				struct appliance *again;
+
+				f = fopen(tmp, "wb");
+				assert_non_null(f);
+				fputs(d1, f);
+				fclose(f);
+				again = load_ok(tmp);
+				d2 = dump_string(again);
+				assert_string_equal(d1, d2);
+				appliance_free(again);
+				free(d1);
+				free(d2);
+			} else {
+				assert_true(d.nerrors > 0);
+				for (size_t i = 0; i < d.n; i++)
+					assert_true(d.v[i].mark.line > 0 || d.v[i].msg[0]);
+			}
+			appliance_free(app);
+			diag_free(&d);
+			free(buf);
+		}
+		free(orig);
+	}
+	unlink(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_invalid_corpus),    cmocka_unit_test(test_examples_roundtrip),
 	    cmocka_unit_test(test_demo_values),	      cmocka_unit_test(test_missing_file),
-	    cmocka_unit_test(test_defaults_and_macs),
+	    cmocka_unit_test(test_defaults_and_macs), cmocka_unit_test(test_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
