@@ -148,7 +148,7 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm /dev/hugepages
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmp /dev/shm
-mount -t tmpfs tmp /tmp
+chmod 1777 /tmp /var/tmp # not a tmpfs: the repo may live under /tmp
 mount -t tmpfs tmp /run
 echo 1 >/proc/sys/kernel/printk
 . /l1run/env
