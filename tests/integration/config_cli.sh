@@ -27,6 +27,10 @@ for f in examples/*.yaml; do
 	fi
 done
 
+awk '/^## A complete example/{f=1} f&&/^```yaml/{g=1;next} g&&/^```/{exit} g' \
+	docs/appliance-file.md >"$TEST_TMP/doc.yaml"
+expect_rc "the example in docs/appliance-file.md validates" 0 "$NFV" validate "$TEST_TMP/doc.yaml"
+
 bad=tests/config/invalid/many-errors.yaml
 expect_rc "validate of an invalid file exits 1" 1 "$NFV" validate $bad
 want=$(sed "s|^|$bad:|" tests/config/invalid/many-errors.err)
