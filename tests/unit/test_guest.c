@@ -338,6 +338,31 @@ static void test_mptable(void **state)
 	assert_int_equal(mp_cfg_len(cfg, 16), 0);
 }
 
+static void test_mcfg(void **state)
+{
+	uint8_t t[44 + 32];
+	uint64_t base;
+	uint8_t s, e;
+
+	(void)state;
+	memset(t, 0, sizeof(t));
+	/* entry 0: segment 1 (skipped); entry 1: segment 0, buses 0-255 */
+	put32(t + 44, 0xd0000000);
+	t[44 + 8] = 1;
+	put32(t + 60, 0xe0000000);
+	t[60 + 11] = 255;
+	assert_int_equal(acpi_mcfg_parse(t, sizeof(t), &base, &s, &e), 0);
+	assert_true(base == 0xe0000000 && s == 0 && e == 255);
+	assert_int_equal(acpi_mcfg_parse(t, 60, &base, &s, &e), -ENOENT);
+	assert_int_equal(acpi_mcfg_parse(t, 40, &base, &s, &e), -EINVAL);
+	t[60 + 10] = 9; /* start bus above end bus */
+	t[60 + 11] = 3;
+	assert_int_equal(acpi_mcfg_parse(t, sizeof(t), &base, &s, &e), -EINVAL);
+	put32(t + 60, 0xe0001000); /* not 1 MiB aligned */
+	t[60 + 10] = 0;
+	assert_int_equal(acpi_mcfg_parse(t, sizeof(t), &base, &s, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +371,7 @@ int main(void)
 	    cmocka_unit_test(test_madt),      cmocka_unit_test(test_madt_many),
 	    cmocka_unit_test(test_fadt),      cmocka_unit_test(test_s5),
 	    cmocka_unit_test(test_sdt_entry), cmocka_unit_test(test_mptable),
+	    cmocka_unit_test(test_mcfg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
