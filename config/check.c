@@ -11,7 +11,7 @@
 #define BIT(n)	       (1u << (n))
 #define PORT_COMMON    (BIT(PORT_NAME) | BIT(PORT_TYPE) | BIT(PORT_VLAN) | BIT(PORT_MAC_LIMIT))
 #define DEFAULT_MEMORY (128ull << 20)
-#define DEFAULT_SW_MEM (64ull << 20)
+#define DEFAULT_SW_MEM (128ull << 20)
 #define DEFAULT_AGING  300
 #define DEFAULT_FDB    4096
 

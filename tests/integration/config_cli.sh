@@ -52,7 +52,7 @@ grep -q '^plan: ok (0 errors, 0 warnings)$' "$TEST_TMP/out" && tap_ok "plan says
 	tap_fail "plan says ok" "$(tail -3 "$TEST_TMP/out")"
 expect_rc "plan with host problems exits 1" 1 env NFV_SYSFS_ROOT=tests/config/sysfs-small \
 	"$NFV" plan tests/config/plan/hugepage-shortage.yaml
-grep -q 'hugepage-shortage.yaml:5:32: host.hugepages: node 0 needs 150 more 2M pages' \
+grep -q 'hugepage-shortage.yaml:5:32: host.hugepages: node 0 needs 182 more 2M pages' \
 	"$TEST_TMP/err" && tap_ok "NFV_SYSFS_ROOT selects the fake tree" ||
 	tap_fail "NFV_SYSFS_ROOT selects the fake tree" "$(cat "$TEST_TMP/err")"
 expect_rc "plan of an invalid file exits 1" 1 "$NFV" plan $bad

@@ -174,7 +174,7 @@ static void test_demo_values(void **state)
 
 	assert_string_equal(app->name, "demo");
 	assert_int_equal(app->host.hp_size, CFG_HP_2M);
-	assert_int_equal(app->host.hp_count, 96);
+	assert_int_equal(app->host.hp_count, 128);
 	assert_int_equal(app->host.dedicated.n, 0);
 	assert_int_equal(app->sw.pmd_cores.n, 1);
 	assert_int_equal(app->sw.pmd_cores.cpu[0], 1);

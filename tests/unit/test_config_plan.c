@@ -114,9 +114,9 @@ static void test_hugepage_shortage(void **state)
 	run_plan("tests/config/plan/hugepage-shortage.yaml", &r);
 	assert_int_equal(r.plan->hp_size, CFG_HP_2M);
 	assert_int_equal(r.plan->nhp, 1);
-	assert_int_equal(r.plan->hp[0].needed, 160); /* 256M VM + 64M switch */
+	assert_int_equal(r.plan->hp[0].needed, 192); /* 256M VM + 128M switch */
 	assert_int_equal(r.plan->hp[0].free, 10);
-	assert_int_equal(r.plan->hp[0].add, 150);
+	assert_int_equal(r.plan->hp[0].add, 182);
 	assert_int_equal(r.d.nerrors, 1);
 	run_free(&r);
 }
