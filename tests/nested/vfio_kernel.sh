@@ -16,7 +16,21 @@ PROG=$BUILD/tests/vfio-nvme-check
 if [ "${L1RUN:-0}" = 1 ]; then
 	[ -c /dev/vfio/vfio ] || skip_all "no /dev/vfio/vfio in this L1 (needs l1run.sh --vfio)"
 	for m in "$@"; do insmod "$m" 2>/dev/null || true; done
-	exec "$PROG"
+	"$PROG"
+	rc=$?
+	# Whole-controller passthrough of the PF itself (nvme -> vfio-pci -> nvme).
+	pf=$(for d in /sys/bus/pci/devices/*; do [ "$(cat "$d/class")" = 0x010802 ] && [ -e "$d/sriov_totalvfs" ] && echo "${d##*/}" && break; done)
+	[ -n "$pf" ] || { echo "not ok - no NVMe PF for the whole-controller test"; exit 1; }
+	"$PROG" --nvme "$pf" || rc=1
+	# The host readiness report must see this L1 as ready.
+	out=$(scripts/hwcheck.sh 2>&1); hrc=$?
+	echo "$out" | sed 's/^/# /'
+	[ $hrc = 0 ] && echo "ok - hwcheck.sh: no failures in an L1 with IOMMU + vfio-pci" || { echo "not ok - hwcheck.sh failed in L1"; rc=1; }
+	case $out in *"[WARN] acs"*"00:1f.0"*) echo "ok - hwcheck.sh reports the shared ICH9 IOMMU group" ;;
+	*) echo "not ok - hwcheck.sh did not report the shared ICH9 group"; rc=1 ;; esac
+	case $out in *"[ OK ] sriov-pf"*"$pf"*) echo "ok - hwcheck.sh lists SR-IOV PF $pf" ;;
+	*) echo "not ok - hwcheck.sh did not list PF $pf"; rc=1 ;; esac
+	exit $rc
 fi
 
 need_cmd qemu-system-x86_64
