@@ -16,7 +16,8 @@ $(eval $(call unit_test,test_vfio,$(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS)))
 
 # Real-VFIO check program (nested tier / hardware): tests/hw/vfio_nvme_check.c.
 PROGRAMS += $(BUILD)/tests/vfio-nvme-check
+$(BUILD)/obj/tests/hw/vfio_nvme_check.o: CFLAGS_EXTRA = $(NL_CFLAGS)
 $(BUILD)/tests/vfio-nvme-check: $(BUILD)/obj/tests/hw/vfio_nvme_check.o $(VFIO_KERNEL_OBJS) \
-				$(VFIO_SYSFS_OBJS)
+				$(BUILD)/obj/vfio/vf_netlink.o $(VFIO_SYSFS_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDFLAGS_ALL)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(NL_LIBS)

@@ -11,6 +11,7 @@
  *
  *   vfio-nvme-check [--pf BDF] [--ich BDF] [--no-virt-mgmt]
  *   vfio-nvme-check --nvme BDF     whole-controller passthrough of one NVMe
+ *   vfio-nvme-check --nic-pf BDF   SR-IOV NIC: VFs, netlink VF settings, VF via VFIO
  * Exit 0 if every check passed, 1 otherwise, 77 if the host lacks VFIO or
  * an SR-IOV NVMe PF (nothing is changed then). */
 #define LOG_PREFIX "vfio-nvme-check"
@@ -37,6 +38,7 @@
 #include "vfio/device.h"
 #include "vfio/sriov.h"
 #include "vfio/sysfs.h"
+#include "vfio/vf_netlink.h"
 #include "vmm/mem.h"
 
 /* NVMe controller registers and queue entries (NVMe 1.4 §3.1, §4.2, §4.6). */
@@ -520,7 +522,7 @@ static void ich_group_checks(struct sysfs *fs, const char *ich)
 /* Everything through our kernel-VFIO code on one device already bound to
  * vfio-pci: busy group, container/group, guest RAM DMA map, device info,
  * reset, the NVMe checks, unmap and close. */
-static void vfio_checks(struct sysfs *fs, const char *bdf, unsigned group)
+static void vfio_checks(struct sysfs *fs, const char *bdf, unsigned group, bool nvme)
 {
 	struct holder holder = {.pid = -1, .go_fd = -1};
 	struct vfio_container *c = NULL;
@@ -585,8 +587,10 @@ static void vfio_checks(struct sysfs *fs, const char *bdf, unsigned group)
 		}
 	}
 	tap(vfio_device_reset(dev) == 0, "function reset before use");
-	nvme_identify_checks(dev, c, mem, vid);
-	tap(vfio_device_reset(dev) == 0, "function reset after use");
+	if (nvme) {
+		nvme_identify_checks(dev, c, mem, vid);
+		tap(vfio_device_reset(dev) == 0, "function reset after use");
+	}
 	vfio_device_close(dev);
 unmap:
 	/* Explicit unmap of the guest RAM mappings (close would do it too). */
@@ -603,6 +607,14 @@ free_mem:
 	guest_mem_destroy(mem);
 close_container:
 	vfio_container_close(c);
+}
+
+static int sriov_pf_num_vfs_of(struct sysfs *fs, const char *bdf_in, unsigned *n)
+{
+	char bdf[BDF_STRLEN];
+	int ret = pcidev_lookup(fs, bdf_in, bdf);
+
+	return ret ? ret : sysfs_read_uint(fs, n, "sys/bus/pci/devices/%s/sriov_numvfs", bdf);
 }
 
 /* Whole-controller passthrough: bind (refused if the host uses it), the
@@ -623,22 +635,80 @@ static void nvme_controller_checks(struct sysfs *fs, const char *arg)
 	snprintf(orig, sizeof(orig), "%s", pci_binding_orig_driver(b));
 	ret = pcidev_iommu_group(fs, bdf, &group);
 	if (!ret)
-		vfio_checks(fs, bdf, group);
+		vfio_checks(fs, bdf, group, true);
 	ret = pci_binding_release(b);
 	tap(ret == 0 && !pcidev_driver(fs, bdf, drv) && !strcmp(drv, orig),
 	    "controller %s back on its driver '%s'", bdf, orig);
 }
 
+/* SR-IOV NIC: VFs, per-VF netlink settings read back, VF on vfio-pci
+ * through our container/device code, then everything restored. */
+static void nic_pf_checks(struct sysfs *fs, const char *arg)
+{
+	struct vf_config want = {
+	    .fields = VF_CFG_MAC | VF_CFG_VLAN | VF_CFG_SPOOFCHK | VF_CFG_TRUST | VF_CFG_LINK_STATE,
+	    .mac = {0x52, 0x54, 0x00, 0x6e, 0x66, 0x01},
+	    .vlan = 100,
+	    .qos = 0,
+	    .spoofchk = true,
+	    .trust = false,
+	    .link_state = VF_LINK_ENABLE,
+	};
+	struct vf_config before = {0}, got = {0}, after = {0};
+	char ifname[32], vf[BDF_STRLEN];
+	struct sriov_pf *pf;
+	struct vf_nl *nl = NULL;
+	unsigned orig = 0, group, n;
+	int ret;
+
+	ret = sriov_pf_open(fs, arg, &pf);
+	tap(ret == 0, "opened NIC PF %s", arg);
+	if (ret)
+		return;
+	sriov_pf_num_vfs(pf, &orig);
+	ret = sriov_pf_netdev(pf, ifname, sizeof(ifname));
+	tap(ret == 0, "PF netdev %s", ret ? "?" : ifname);
+	if (ret)
+		goto release;
+	ret = sriov_pf_set_num_vfs(pf, 2 <= sriov_pf_total_vfs(pf) ? 2 : 1);
+	tap(ret == 0, "VFs created");
+	if (ret)
+		goto release;
+	ret = vf_nl_open(ifname, &nl);
+	tap(ret == 0 && !vf_nl_num_vfs(nl, &n) && n >= 1, "PF %s reports VFs over netlink", ifname);
+	if (ret)
+		goto release;
+	ret = vf_nl_get(nl, 0, &before);
+	tap(ret == 0, "VF 0 settings read over netlink");
+	ret = vf_nl_apply(nl, 0, &want);
+	tap(ret == 0, "VF 0 MAC/VLAN/spoofchk/trust/link-state set before binding");
+	ret = vf_nl_get(nl, 0, &got);
+	tap(ret == 0 && !memcmp(got.mac, want.mac, 6) && got.vlan == 100,
+	    "VF 0 reads back MAC and VLAN 100");
+	ret = sriov_pf_assign_vf(pf, 0) || sriov_pf_vf_bdf(pf, 0, vf) ||
+	      sriov_pf_vf_group(pf, 0, &group);
+	tap(ret == 0, "VF 0 bound to vfio-pci");
+	if (!ret)
+		vfio_checks(fs, vf, group, false);
+	ret = vf_nl_restore(nl);
+	vf_nl_get(nl, 0, &after);
+	tap(ret == 0 && !memcmp(after.mac, before.mac, 6) && after.vlan == before.vlan,
+	    "VF 0 netlink settings restored");
+release:
+	vf_nl_close(nl);
+	ret = sriov_pf_release(pf);
+	tap(ret == 0 && !sriov_pf_num_vfs_of(fs, arg, &n) && n == orig, "PF restored to %u VFs",
+	    orig);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"pf", required_argument, NULL, 'p'},
-	    {"ich", required_argument, NULL, 'i'},
-	    {"no-virt-mgmt", no_argument, NULL, 'n'},
-	    {"nvme", required_argument, NULL, 'N'},
-	    {NULL, 0, NULL, 0},
+	    {"pf", required_argument, NULL, 'p'},     {"ich", required_argument, NULL, 'i'},
+	    {"no-virt-mgmt", no_argument, NULL, 'n'}, {"nvme", required_argument, NULL, 'N'},
+	    {"nic-pf", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
 	};
-	const char *pf_arg = NULL, *nvme_arg = NULL, *ich = "0000:00:1f.0";
+	const char *pf_arg = NULL, *nvme_arg = NULL, *nic_arg = NULL, *ich = "0000:00:1f.0";
 	char pf_bdf[BDF_STRLEN], vf[BDF_STRLEN], ctrl[32], cmd[256], drv[DRIVER_STRLEN];
 	struct sriov_pf *pf = NULL;
 	struct sysfs *fs;
@@ -661,9 +731,12 @@ int main(int argc, char **argv)
 		case 'N':
 			nvme_arg = optarg;
 			break;
+		case 'P':
+			nic_arg = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: vfio-nvme-check [--pf BDF] [--ich BDF] "
-					"[--no-virt-mgmt] | --nvme BDF\n");
+					"[--no-virt-mgmt] | --nvme BDF | --nic-pf BDF\n");
 			return 2;
 		}
 	}
@@ -675,6 +748,10 @@ int main(int argc, char **argv)
 	}
 	if (nvme_arg) {
 		nvme_controller_checks(fs, nvme_arg);
+		goto done;
+	}
+	if (nic_arg) {
+		nic_pf_checks(fs, nic_arg);
 		goto done;
 	}
 	if (pf_arg) {
@@ -730,7 +807,7 @@ int main(int argc, char **argv)
 	    "VF count change while VF 0 is assigned refused");
 	tap(sriov_pf_set_num_vfs(pf, 0) == -EBUSY, "removing VFs while VF 0 is assigned refused");
 
-	vfio_checks(fs, vf, group);
+	vfio_checks(fs, vf, group, true);
 release_pf:
 	if (virt_mgmt && ctrl[0]) {
 		snprintf(cmd, sizeof(cmd), "nvme virt-mgmt /dev/%s -c 1 -r 0 -a 7 -n 0 >/dev/null",
