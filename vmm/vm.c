@@ -54,8 +54,11 @@ struct vm {
 	atomic_int stop_reason;
 	int stop_signal;
 
-	/* Console input: bytes read from stdin that the RX FIFO did not take. */
+	/* Console input: bytes read from stdin that the RX FIFO did not take.
+	 * stdin_on: stdin is in the epoll set; stdin_file: stdin is a regular
+	 * file (epoll refuses those), read whenever the FIFO has room. */
 	bool stdin_on;
+	bool stdin_file;
 	uint8_t pending[256];
 	size_t pending_off, pending_len;
 	struct termios saved_tio;
@@ -133,7 +136,7 @@ static void on_signal(void *opaque, uint32_t events)
 		return;
 	if (atomic_load(&vm->stop_reason) == VM_STOP_NONE)
 		vm->stop_signal = (int)si.ssi_signo;
-	pr_info("received %s, stopping the guest", sigabbrev_np((int)si.ssi_signo));
+	pr_info("received SIG%s, stopping the guest", sigabbrev_np((int)si.ssi_signo));
 	vm_request_stop(vm, VM_STOP_SIGNAL);
 }
 
@@ -183,6 +186,26 @@ static void on_stdin(void *opaque, uint32_t events)
 	}
 }
 
+/* Feed a regular-file stdin until the FIFO is full or the file ends. */
+static void console_pull_file(struct vm *vm)
+{
+	ssize_t n;
+
+	while (vm->stdin_file) {
+		n = read(STDIN_FILENO, vm->pending, sizeof(vm->pending));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			vm->stdin_file = false;
+			return;
+		}
+		vm->pending_off = 0;
+		vm->pending_len = (size_t)n;
+		if (!console_flush(vm))
+			return;
+	}
+}
+
 static void on_serial_rx_room(void *opaque, uint32_t events)
 {
 	struct vm *vm = opaque;
@@ -192,7 +215,9 @@ static void on_serial_rx_room(void *opaque, uint32_t events)
 		return;
 	if (vm->pending_len && !console_flush(vm))
 		return;
-	if (!vm->stdin_on && vm_watch_fd(vm, STDIN_FILENO, EPOLLIN, on_stdin, vm) == 0)
+	if (vm->stdin_file)
+		console_pull_file(vm);
+	else if (!vm->stdin_on && vm_watch_fd(vm, STDIN_FILENO, EPOLLIN, on_stdin, vm) == 0)
 		vm->stdin_on = true;
 }
 
@@ -270,9 +295,15 @@ static int setup_console(struct vm *vm)
 	ret = vm_watch_fd(vm, serial_rx_wait_fd(vm->serial), EPOLLIN, on_serial_rx_room, vm);
 	if (ret)
 		return ret;
-	/* stdin may be a file or closed; then the guest just gets no input. */
-	if (vm_watch_fd(vm, STDIN_FILENO, EPOLLIN, on_stdin, vm) == 0)
+	/* stdin may be a pipe/tty (watched), a regular file (read as the FIFO
+	 * drains) or closed (the guest gets no input). */
+	ret = vm_watch_fd(vm, STDIN_FILENO, EPOLLIN, on_stdin, vm);
+	if (ret == 0) {
 		vm->stdin_on = true;
+	} else if (ret == -EPERM) {
+		vm->stdin_file = true;
+		console_pull_file(vm);
+	}
 	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &vm->saved_tio) == 0) {
 		struct termios t = vm->saved_tio;
 
@@ -480,7 +511,7 @@ static int stop_status(struct vm *vm)
 		pr_info("guest reset; the VM ends here");
 		return 0;
 	case VM_STOP_SIGNAL:
-		pr_info("stopped by SIG%s; guest shut down", sigabbrev_np(vm->stop_signal));
+		pr_info("VM stopped by SIG%s", sigabbrev_np(vm->stop_signal));
 		return 0;
 	case VM_STOP_HALT:
 		pr_info("guest halted");
