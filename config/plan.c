@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/host.h"
@@ -610,12 +611,42 @@ static void check_file(struct planner *pl, const char *file, struct cfg_mark m, 
 		 v, key, file, strerror(errno));
 }
 
+/* Files up creates (serial logs, vhost-user sockets) need an existing
+ * directory, unless it is the appliance's own run directory, which up makes. */
+static void check_dir(struct planner *pl, const char *file, struct cfg_mark m, const char *path)
+{
+	char own[CFG_NAME_MAX + 32], *dir;
+	struct stat st;
+	const char *slash;
+
+	if (!file)
+		return;
+	snprintf(own, sizeof(own), "%s/%s/", CFG_RUN_DIR, pl->app->name);
+	if (!strncmp(file, own, strlen(own)))
+		return;
+	slash = strrchr(file, '/');
+	if (!slash)
+		return; /* the current directory */
+	dir = strndup(file, slash == file ? 1 : (size_t)(slash - file));
+	if (!dir)
+		return;
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		diag_err(pl->d, m,
+			 "%s: directory \"%s\" does not exist; create it or use another path", path,
+			 dir);
+	else if (access(dir, W_OK))
+		diag_err(pl->d, m, "%s: directory \"%s\" is not writable: %s", path, dir,
+			 strerror(errno));
+	free(dir);
+}
+
 /* ---- entry ---- */
 
 int plan_build(const struct appliance *app, struct sysfs *fs, struct diag_list *d,
 	       struct plan **out)
 {
 	struct planner pl = {.app = app, .fs = fs, .d = d};
+	char path[64];
 	struct plan *p;
 	int ret = -ENOMEM;
 	size_t o = 0;
@@ -645,6 +676,12 @@ int plan_build(const struct appliance *app, struct sysfs *fs, struct diag_list *
 		check_vm_numa(&pl, v);
 		check_file(&pl, app->vms[v].kernel, app->vms[v].at[VM_KERNEL], v, "kernel");
 		check_file(&pl, app->vms[v].initrd, app->vms[v].at[VM_INITRD], v, "initrd");
+		snprintf(path, sizeof(path), "vms[%zu].serial", v);
+		check_dir(&pl, app->vms[v].serial, app->vms[v].at[VM_SERIAL], path);
+	}
+	for (size_t i = 0; i < app->sw.nports; i++) {
+		snprintf(path, sizeof(path), "switch.ports[%zu].path", i);
+		check_dir(&pl, app->sw.ports[i].path, app->sw.ports[i].at[PORT_PATH], path);
 	}
 	build_hugepages(&pl);
 	ret = build_devices(&pl);
