@@ -21,3 +21,8 @@ $(BUILD)/tests/vfio-nvme-check: $(BUILD)/obj/tests/hw/vfio_nvme_check.o $(VFIO_K
 				$(BUILD)/obj/vfio/vf_netlink.o $(VFIO_SYSFS_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(NL_LIBS)
+
+# PCI passthrough device model on the vmm PCI bus / MSI-X.
+VFIO_PT_OBJS := $(BUILD)/obj/vfio/pci_passthrough.o $(BUILD)/obj/vmm/pci.o $(BUILD)/obj/vmm/msix.o
+$(eval $(call unit_test,test_vfio_passthrough,$(VFIO_PT_OBJS) $(VFIO_KERNEL_OBJS) \
+	$(VFIO_SYSFS_OBJS),-lpthread))
