@@ -24,6 +24,7 @@ struct vfio_group {
 	struct vfio_container *c;
 	unsigned id;
 	int fd;
+	unsigned refs; /* add_group calls not yet put */
 	struct vfio_group *next;
 };
 
@@ -203,6 +204,7 @@ int vfio_container_add_group(struct vfio_container *c, unsigned group, struct vf
 
 	for (g = c->groups; g; g = g->next) {
 		if (g->id == group) {
+			g->refs++;
 			*out = g;
 			return 0;
 		}
@@ -248,6 +250,7 @@ int vfio_container_add_group(struct vfio_container *c, unsigned group, struct vf
 		}
 		c->iommu_set = true;
 	}
+	g->refs = 1;
 	g->next = c->groups;
 	c->groups = g;
 	pr_debug("IOMMU group %u attached", group);
@@ -270,6 +273,29 @@ int vfio_container_add_device_group(struct vfio_container *c, const char *bdf,
 	int ret = pcidev_iommu_group(c->fs, bdf, &group);
 
 	return ret ? ret : vfio_container_add_group(c, group, out);
+}
+
+void vfio_container_put_group(struct vfio_container *c, struct vfio_group *g)
+{
+	struct vfio_group **pp;
+
+	if (!g || --g->refs > 0)
+		return;
+	for (pp = &c->groups; *pp; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	}
+	ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER);
+	close(g->fd);
+	free(g);
+	/* The IOMMU model (and its mappings) goes with the last group. */
+	if (!c->groups) {
+		c->iommu_set = false;
+		c->nmaps = 0;
+		c->mapped = 0;
+	}
 }
 
 unsigned vfio_group_id(const struct vfio_group *g)

@@ -38,8 +38,14 @@ void vfio_container_close(struct vfio_container *c);
  * by another process with -EBUSY naming that process (pid and name) if it
  * can be found; a group with no /dev/vfio/G with -ENOENT ("bind a device of
  * the group to vfio-pci"). Adding the same group twice returns the same
- * handle. */
+ * handle with one more reference. */
 int vfio_container_add_group(struct vfio_container *c, unsigned group, struct vfio_group **out);
+
+/* Drop one reference taken by add_group; the last one detaches the group
+ * from the container and closes it (close its devices first), so the
+ * host can rebind its devices. With no group left, the container loses its
+ * IOMMU and mappings (the kernel drops them). */
+void vfio_container_put_group(struct vfio_container *c, struct vfio_group *g);
 
 /* Group of a PCI device, added as above (pcidev_iommu_group + add_group). */
 int vfio_container_add_device_group(struct vfio_container *c, const char *bdf,

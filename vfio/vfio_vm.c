@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+#define LOG_PREFIX "vfio-vm"
+#include "vfio/vfio_vm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/parse.h"
+#include "vfio/container.h"
+#include "vfio/device.h"
+#include "vfio/pci_passthrough.h"
+#include "vfio/sysfs.h"
+#include "vmm/kvm.h"
+
+struct vfio_vm_dev {
+	char bdf[BDF_STRLEN];
+	char name[32];
+	struct pci_binding *binding;
+	struct vfio_device *dev;
+	struct pci_passthrough *pt;
+};
+
+struct vfio_vm {
+	struct kvm *kvm;
+	struct guest_mem *mem;
+	struct pci_bus *bus;
+	const struct msi_router_ops *msi;
+	void *msi_opaque;
+	struct sysfs *fs;
+	struct vfio_container *c;
+	bool ram_mapped;
+	struct vfio_vm_dev devs[VFIO_VM_DEVICES_MAX];
+	unsigned n;
+};
+
+int vfio_device_arg_parse(const char *arg, char bdf[BDF_STRLEN])
+{
+	struct pci_bdf b;
+
+	if (arg && !strncmp(arg, "vfio-user:", 10)) {
+		pr_err("--device %s: vfio-user devices are not supported by this build; use "
+		       "vfio:BDF",
+		       arg);
+		return -EOPNOTSUPP;
+	}
+	if (!arg || strncmp(arg, "vfio:", 5) || parse_pci_bdf(arg + 5, &b)) {
+		pr_err("--device '%s' is not vfio:BDF (e.g. vfio:0000:01:00.1, the address "
+		       "`lspci -D` prints)",
+		       arg ? arg : "(null)");
+		return -EINVAL;
+	}
+	format_pci_bdf(&b, bdf);
+	return 0;
+}
+
+static int slot_set(void *opaque, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	return kvm_set_memslot(opaque, slot, gpa, size, hva);
+}
+
+static const struct pt_memslot_ops kvm_slots = {.set = slot_set};
+
+int vfio_vm_create(struct kvm *kvm, struct guest_mem *mem, struct pci_bus *bus,
+		   const struct msi_router_ops *msi, void *msi_opaque, struct vfio_vm **out)
+{
+	struct vfio_vm *vv = calloc(1, sizeof(*vv));
+	int ret;
+
+	if (!vv)
+		return -ENOMEM;
+	ret = sysfs_open(NULL, &vv->fs);
+	if (ret) {
+		free(vv);
+		return ret;
+	}
+	vv->kvm = kvm;
+	vv->mem = mem;
+	vv->bus = bus;
+	vv->msi = msi;
+	vv->msi_opaque = msi_opaque;
+	*out = vv;
+	return 0;
+}
+
+static void dev_release(struct vfio_vm_dev *d)
+{
+	pci_passthrough_destroy(d->pt);
+	d->pt = NULL;
+	vfio_device_close(d->dev);
+	d->dev = NULL;
+}
+
+int vfio_vm_add_device(struct vfio_vm *vv, const char *bdf_in)
+{
+	struct vfio_vm_dev *d;
+	struct vfio_group *g = NULL;
+	struct pt_config cfg;
+	int ret;
+
+	if (vv->n == VFIO_VM_DEVICES_MAX) {
+		pr_err("too many passthrough devices (max %d); drop --device %s",
+		       VFIO_VM_DEVICES_MAX, bdf_in);
+		return -E2BIG;
+	}
+	d = &vv->devs[vv->n];
+	memset(d, 0, sizeof(*d));
+	ret = pcidev_lookup(vv->fs, bdf_in, d->bdf);
+	if (ret)
+		return ret;
+	memcpy(d->name, "vfio-", 5);
+	memcpy(d->name + 5, d->bdf, sizeof(d->bdf));
+	ret = pci_bind_vfio(vv->fs, d->bdf, &d->binding);
+	if (ret)
+		return ret;
+	if (!vv->c) {
+		ret = vfio_container_open(vv->fs, &vv->c);
+		if (ret)
+			goto err_unbind;
+	}
+	ret = vfio_container_add_device_group(vv->c, d->bdf, &g);
+	if (ret)
+		goto err_unbind;
+	if (!vv->ram_mapped) {
+		ret = vfio_dma_map_guest(vv->c, vv->mem);
+		if (ret)
+			goto err_group;
+		vv->ram_mapped = true;
+	}
+	ret = vfio_device_open(g, d->bdf, &d->dev);
+	if (ret)
+		goto err_group;
+	cfg = (struct pt_config){
+	    .name = d->name,
+	    .ops = &vfio_kernel_dev_ops,
+	    .be = d->dev,
+	    .msi = vv->msi,
+	    .msi_opaque = vv->msi_opaque,
+	    .slots = &kvm_slots,
+	    .slots_opaque = vv->kvm,
+	    .first_slot = VFIO_VM_FIRST_SLOT + vv->n * PT_MEMSLOTS_PER_DEV,
+	};
+	ret = pci_passthrough_create(vv->bus, &cfg, &d->pt);
+	if (ret)
+		goto err_close;
+	vv->n++;
+	return 0;
+
+err_close:
+	dev_release(d);
+err_group:
+	/* Detach the group (if no other device of ours uses it) so the host
+	 * driver can take the device back. */
+	vfio_container_put_group(vv->c, g);
+	if (!vv->n) {
+		vfio_container_close(vv->c);
+		vv->c = NULL;
+		vv->ram_mapped = false;
+	}
+err_unbind:
+	pci_binding_release(d->binding);
+	d->binding = NULL;
+	return ret;
+}
+
+void vfio_vm_destroy(struct vfio_vm *vv)
+{
+	if (!vv)
+		return;
+	for (unsigned i = 0; i < vv->n; i++)
+		dev_release(&vv->devs[i]);
+	vfio_container_close(vv->c);
+	for (unsigned i = 0; i < vv->n; i++)
+		pci_binding_release(vv->devs[i].binding);
+	sysfs_close(vv->fs);
+	free(vv);
+}
+
+unsigned vfio_vm_device_count(const struct vfio_vm *vv)
+{
+	return vv->n;
+}
