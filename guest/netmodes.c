@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Packet modes over virtio-net (see guest/README.md for the contract):
- *   gen     send count frames of size bytes, then "nfguest: gen tx=N pps=P"
+ *   gen     send count frames of size bytes (at most rate= per second),
+ *           then "nfguest: gen tx=N pps=P"
  *   sink    receive and verify count frames (or stop when none came for
  *           idle_ms, or first_ms before the first), then
  *           "nfguest: sink rx=N bad=B pps=P"
@@ -96,18 +97,28 @@ static uint64_t pps(uint64_t frames, uint64_t us)
 	return us ? frames * 1000000ull / us : 0;
 }
 
+/* paced: 1 when frame number 'sent' may leave at 'rate' frames/s (0 = no
+ * limit), counted from TSC value start. */
+static int paced(uint64_t start, uint64_t sent, uint64_t rate)
+{
+	if (!rate)
+		return 1;
+	return (rdtsc() - start) >= sent * (timer_tsc_khz() * 1000 / rate);
+}
+
 void mode_gen(void)
 {
 	char dst_s[32];
 	uint8_t dst[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	static uint16_t filled[VQ_MAX_SIZE];
-	uint64_t count, size, timeout_ms, sent = 0, start = 0, last_progress;
+	uint64_t count, size, timeout_ms, rate, sent = 0, start = 0, last_progress;
 	struct vnet *n;
 	int err;
 
 	if (mode_arg_u64("count", 1000, 1, 1ull << 40, &count) ||
 	    mode_arg_u64("size", FRAME_MIN, FRAME_MIN, VNET_FRAME_MAX, &size) ||
-	    mode_arg_u64("tx_timeout_ms", 5000, 1, 600000, &timeout_ms))
+	    mode_arg_u64("tx_timeout_ms", 5000, 1, 600000, &timeout_ms) ||
+	    mode_arg_u64("rate", 0, 0, 1000000000, &rate))
 		return;
 	err = cmdline_get(boot_info.cmdline, "dst", dst_s, sizeof(dst_s));
 	if (err != -ENOENT && (err || parse_mac(dst_s, dst))) {
@@ -125,7 +136,8 @@ void mode_gen(void)
 		uint16_t id;
 		uint8_t *f;
 
-		while (sent < count && batch < BATCH && (f = vnet_tx_get(n, &id))) {
+		while (sent < count && batch < BATCH && paced(start, sent, rate) &&
+		       (f = vnet_tx_get(n, &id))) {
 			if (filled[id] != size) {
 				uint32_t i;
 
@@ -145,6 +157,9 @@ void mode_gen(void)
 		}
 		if (batch) {
 			vnet_tx_flush(n);
+			last_progress = rdtsc();
+		} else if (!paced(start, sent, rate)) {
+			vnet_tx_reclaim(n);
 			last_progress = rdtsc();
 		} else if (timer_us_since(last_progress) > timeout_ms * 1000) {
 			printk("nfguest: gen: the device took no TX buffer for %lu ms after %lu "

@@ -261,6 +261,12 @@ int virtio_msix_setup(struct virtio_dev *vd, uint16_t entry, uint8_t vector, uin
 	return 0;
 }
 
+int virtio_config_vector(struct virtio_dev *vd, uint16_t entry)
+{
+	c_wr16(vd, C_MSIX, entry);
+	return c_rd16(vd, C_MSIX) == entry ? 0 : -EIO;
+}
+
 uint8_t virtio_cfg_read8(struct virtio_dev *vd, uint32_t off)
 {
 	if (!vd->device_cfg || off >= vd->device_cfg_len)

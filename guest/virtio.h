@@ -99,6 +99,14 @@ int virtio_driver_ok(struct virtio_dev *vd);
  * -EINVAL (entry beyond the table). */
 int virtio_msix_setup(struct virtio_dev *vd, uint16_t entry, uint8_t vector, uint8_t apic_id);
 
+/* virtio_msix_unmask: clear the MSI-X function mask (entries programmed by
+ * virtio_msix_setup stay masked as a group until then). */
+void virtio_msix_unmask(struct virtio_dev *vd);
+
+/* virtio_config_vector: route configuration-change interrupts to MSI-X
+ * entry (0xffff: none). Returns 0 or -EIO if the device refused it. */
+int virtio_config_vector(struct virtio_dev *vd, uint16_t entry);
+
 /* Device config space access (bounded by its length; out of range reads 0). */
 uint8_t virtio_cfg_read8(struct virtio_dev *vd, uint32_t off);
 uint16_t virtio_cfg_read16(struct virtio_dev *vd, uint32_t off);

@@ -56,7 +56,11 @@ static int setup_irq(struct vnet *n, unsigned int idx)
 	}
 	n->vector = (uint8_t)(VNET_VECTOR_BASE + idx);
 	idt_set_handler(n->vector, vnet_isr, n);
-	return virtio_msix_setup(&n->vd, 0, n->vector, (uint8_t)lapic_id());
+	err = virtio_msix_setup(&n->vd, 0, n->vector, (uint8_t)lapic_id());
+	if (err)
+		return err;
+	/* Configuration changes (link up/down) share the RX vector. */
+	return virtio_config_vector(&n->vd, 0);
 }
 
 static int init_one(struct vnet *n, const struct pci_dev *p, unsigned int idx, int irq_mode)
