@@ -5,6 +5,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 # set yet when this fragment is read.
 NFVISOR_DEP_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,config/diag.c config/load.c \
 	config/check.c config/dump.c config/host.c config/plan.c config/plan_out.c \
+	config/launch.c \
 	vfio/sysfs.c common/log.c common/parse.c)
 PROGRAMS += $(BUILD)/nfvisor
 $(BUILD)/nfvisor: $(CLI_OBJS) $(NFVISOR_DEP_OBJS)

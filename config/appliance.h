@@ -229,6 +229,9 @@ const char *cfg_dev_kind_name(enum cfg_dev_kind k);
 /* "2-4,7": CPUS (in ascending runs as written) into OUT. */
 void cfg_format_cpus(const struct cfg_cpus *cpus, char *out, size_t len);
 
+/* "512M", "1G", "4096": V with the largest unit that divides it exactly. */
+void cfg_format_size(uint64_t v, char *out, size_t len);
+
 /* Bytes in one page of HP (4096 for CFG_HP_NONE). */
 uint64_t cfg_hp_bytes(enum cfg_hp hp);
 

@@ -95,7 +95,7 @@ TABLE(port_table, "a switch port", struct cfg_port, at, port_fields);
 
 static const struct field switch_fields[] = {
     FIELD("pmd_cores", F_CPUS, SW_PMD_CORES, struct cfg_switch, pmd_cores, .required = true),
-    FIELD("memory", F_SIZE, SW_MEMORY, struct cfg_switch, memory, .min = 2 << 20,
+    FIELD("memory", F_SIZE, SW_MEMORY, struct cfg_switch, memory, .min = 16 << 20,
 	  .max = 64ull << 30),
     {.key = "fdb", .kind = F_MAP, .idx = SW_FDB, .sub = &fdb_table},
     FIELD("ports", F_SEQ, SW_PORTS, struct cfg_switch, ports, .seq = seq_ports),
@@ -140,7 +140,7 @@ static const struct field vm_fields[] = {
     FIELD("pin", F_CPUS, VM_PIN, struct cfg_vm, pin),
     FIELD("emulator_pin", F_CPUS, VM_EMULATOR_PIN, struct cfg_vm, emulator_pin,
 	  .in_defaults = true),
-    FIELD("memory", F_SIZE, VM_MEMORY, struct cfg_vm, memory, .min = 2 << 20, .max = 1ull << 40,
+    FIELD("memory", F_SIZE, VM_MEMORY, struct cfg_vm, memory, .min = 16 << 20, .max = 1ull << 40,
 	  .in_defaults = true),
     FIELD("hugepages", F_ENUM, VM_HUGEPAGES, struct cfg_vm, hugepages, .names = hp_names,
 	  .in_defaults = true),

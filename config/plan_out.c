@@ -2,6 +2,8 @@
 /* A plan as text for people and as JSON for programs. */
 #include "config/plan.h"
 
+#include "config/launch.h"
+
 #include <json-c/json.h>
 #include <string.h>
 
@@ -65,6 +67,39 @@ static void print_cores(const struct plan *p, FILE *f)
 				p->app->vms[v].vcpus == 1 ? "" : "s");
 }
 
+/* Builds command I of the appliance (0: the switch if any, then the VMs);
+ * returns 1 past the end, 0 or -errno. */
+static int process(const struct plan *p, size_t i, struct launch_cmd *c)
+{
+	const struct appliance *app = p->app;
+
+	if (app->sw.present) {
+		if (i == 0)
+			return launch_switch(app, p, LAUNCH_SWITCH_BIN, c);
+		i--;
+	}
+	if (i >= app->nvms)
+		return 1;
+	return launch_vm(app, i, p, LAUNCH_VMM_BIN, c);
+}
+
+static void print_processes(const struct plan *p, FILE *f)
+{
+	struct launch_cmd c;
+	int ret;
+
+	fprintf(f, "processes:\n");
+	for (size_t i = 0; (ret = process(p, i, &c)) != 1; i++) {
+		if (ret) {
+			fprintf(f, "  (cannot build command %zu: %s)\n", i, strerror(-ret));
+			continue;
+		}
+		fprintf(f, "  %s: ", c.name);
+		launch_cmd_print(&c, f);
+		launch_cmd_release(&c);
+	}
+}
+
 void plan_print(const struct plan *p, FILE *f)
 {
 	char s[160];
@@ -123,6 +158,7 @@ void plan_print(const struct plan *p, FILE *f)
 			fprintf(f, ", IOMMU group %d", a->iommu_group);
 		fputc('\n', f);
 	}
+	print_processes(p, f);
 	if (p->iommu_groups)
 		fprintf(f, "iommu: on (%u groups)\n", p->iommu_groups);
 	else
@@ -210,6 +246,29 @@ static struct json_object *actions_json(const struct plan *p)
 	return arr;
 }
 
+static struct json_object *processes_json(const struct plan *p)
+{
+	struct json_object *arr = json_object_new_array();
+	struct launch_cmd c;
+	int ret;
+
+	for (size_t i = 0; (ret = process(p, i, &c)) != 1; i++) {
+		struct json_object *o, *argv;
+
+		if (ret)
+			continue;
+		o = json_object_new_object();
+		argv = json_object_new_array();
+		add(o, "name", json_object_new_string(c.name));
+		for (size_t k = 0; k < c.argc; k++)
+			json_object_array_add(argv, json_object_new_string(c.argv[k]));
+		add(o, "argv", argv);
+		json_object_array_add(arr, o);
+		launch_cmd_release(&c);
+	}
+	return arr;
+}
+
 struct json_object *plan_json(const struct plan *p, const struct diag_list *d)
 {
 	struct json_object *o = json_object_new_object(), *hp = json_object_new_array(),
@@ -246,6 +305,7 @@ struct json_object *plan_json(const struct plan *p, const struct diag_list *d)
 	add(iommu, "groups", json_object_new_int((int)p->iommu_groups));
 	add(iommu, "needed", json_object_new_boolean(p->needs_iommu));
 	add(o, "iommu", iommu);
+	add(o, "processes", processes_json(p));
 	for (size_t i = 0; i < d->n; i++) {
 		struct json_object *g = json_object_new_object();
 

@@ -66,9 +66,6 @@ static inline bool cfg_ok(struct cfg_mark m)
 	return m.line && m.col;
 }
 
-/* "512M", "1G", "4096": the largest unit that divides V exactly. */
-void cfg_format_size(uint64_t v, char *out, size_t len);
-
 /* Semantic checks and defaults (config/check.c): runs after the structural
  * parse; DEFAULTS is the parsed defaults: section (all at[] zero if absent). */
 void cfg_check(struct appliance *app, const struct cfg_vm *defaults, struct diag_list *d);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "config/appliance.h"
+#include "config/launch.h"
 #include "config/plan.h"
 #include "vfio/sysfs.h"
 
@@ -209,6 +210,10 @@ static void test_ok_json(void **state)
 	assert_int_equal(json_object_get_int(get(o, "cores.3.uses.0.vcpu")), 1);
 	assert_true(json_object_get_boolean(get(o, "iommu.enabled")));
 	assert_int_equal(json_object_array_length(get(o, "diagnostics")), 0);
+	assert_string_equal(json_object_get_string(get(o, "processes.0.name")), "vm fw");
+	assert_string_equal(json_object_get_string(get(o, "processes.0.argv.0")), "nfvisor-vmm");
+	assert_string_equal(json_object_get_string(get(o, "processes.0.argv.9")),
+			    "--device=vfio:0000:5e:02.1");
 	json_object_put(o);
 	run_free(&r);
 }
@@ -232,12 +237,98 @@ static void test_json_diagnostics(void **state)
 	run_free(&r);
 }
 
+static void assert_argv(const struct launch_cmd *c, const char *const *want)
+{
+	size_t n = 0;
+
+	for (; want[n]; n++) {
+		assert_true(n < c->argc);
+		assert_string_equal(c->argv[n], want[n]);
+	}
+	assert_int_equal(c->argc, n);
+	assert_null(c->argv[n]);
+}
+
+/* The commands up runs for the demo, exactly. */
+static void test_launch_demo(void **state)
+{
+	static const char *const sw[] = {
+	    "nfvisor-switch",
+	    "--pmd-cores=1",
+	    "--ctl=/run/nfvisor/demo/switch.ctl",
+	    "--file-prefix=nfvisor-demo",
+	    "--memory=128",
+	    "--fdb-aging=300",
+	    "--fdb-size=4096",
+	    "--port=name=uplink,type=vdev,dev=net_tap0,iface=nfv-demo0,mac-limit=0",
+	    "--port=name=vm1-eth0,type=vhost-user,path=/run/nfvisor/demo/vm1-eth0.sock,"
+	    "mode=server,queues=1,mac-limit=0",
+	    "--port=name=vm2-eth0,type=vhost-user,path=/run/nfvisor/demo/vm2-eth0.sock,"
+	    "mode=server,queues=1,mac-limit=0",
+	    NULL};
+	static const char *const vm2[] = {
+	    "/usr/bin/nfvisor-vmm",
+	    "--kernel=build/guest/nfguest.elf",
+	    "--cmdline=mode=reflect",
+	    "--memory=64M",
+	    "--vcpus=1",
+	    "--hugepages=2M",
+	    "--pin=0",
+	    "--emulator-pin=0",
+	    "--serial=file:/run/nfvisor/demo/vm2.serial.log",
+	    "--net=vhost-user:/run/nfvisor/demo/vm2-eth0.sock,mac=52:54:00:00:02:01,queues=1",
+	    NULL};
+	struct appliance *app;
+	struct launch_cmd c;
+	struct diag_list d;
+
+	diag_init(&d);
+	assert_int_equal(appliance_load("examples/demo.yaml", &d, &app), 0);
+	assert_int_equal(launch_switch(app, NULL, "nfvisor-switch", &c), 0);
+	assert_string_equal(c.name, "switch");
+	assert_argv(&c, sw);
+	launch_cmd_release(&c);
+	assert_int_equal(launch_vm(app, 1, NULL, "/usr/bin/nfvisor-vmm", &c), 0);
+	assert_string_equal(c.name, "vm vm2");
+	assert_argv(&c, vm2);
+	launch_cmd_release(&c);
+	appliance_free(app);
+	diag_free(&d);
+}
+
+/* VFs: the plan's address when the VF exists, a placeholder until up makes
+ * it; VLAN trunks and client-mode sockets. */
+static void test_launch_vfs(void **state)
+{
+	static const char *const fw[] = {"nfvisor-vmm",
+					 "--kernel=tests/config/plan/kernel.bin",
+					 "--memory=2G",
+					 "--vcpus=2",
+					 "--hugepages=1G",
+					 "--pin=2,3",
+					 "--emulator-pin=0",
+					 "--serial=file:/run/nfvisor/numa/fw.serial.log",
+					 "--device=vfio:VF0@outside",
+					 "--device=vfio:0000:5e:02.1",
+					 "--device=vfio:0000:04:00.0",
+					 NULL};
+	struct launch_cmd c;
+	struct run r;
+
+	run_plan("tests/config/plan/numa.yaml", &r);
+	assert_int_equal(launch_vm(r.app, 0, r.plan, "nfvisor-vmm", &c), 0);
+	assert_argv(&c, fw);
+	launch_cmd_release(&c);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plan_corpus), cmocka_unit_test(test_hugepage_shortage),
 	    cmocka_unit_test(test_no_iommu),	cmocka_unit_test(test_numa_actions),
 	    cmocka_unit_test(test_ok_json),	cmocka_unit_test(test_json_diagnostics),
+	    cmocka_unit_test(test_launch_demo), cmocka_unit_test(test_launch_vfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
