@@ -607,8 +607,9 @@ static int eth_port_open(struct port_table *pt, struct port *p, char *err, size_
 	p->dp.nb_txq = (uint16_t)ntx;
 	return 0;
 err_cfg:
-	snprintf(err, errlen, "port %s: DPDK refused to configure %s (%s)", p->spec.name,
-		 p->spec.devname, strerror(-ret));
+	snprintf(err, errlen, "port %s: DPDK refused to configure %s (%s)%s", p->spec.name,
+		 p->spec.devname, strerror(-ret),
+		 ret == -ENOMEM ? "; each rx queue holds 1024 mbufs: raise --mbufs" : "");
 err_close:
 	rte_eth_dev_close(pid);
 err_remove:

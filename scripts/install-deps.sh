@@ -13,7 +13,7 @@ PACKAGES=(
 	libdpdk-dev dpdk dpdk-dev openvswitch-switch-dpdk
 	qemu-system-x86 qemu-system-data qemu-utils seabios
 	linux-image-amd64 busybox-static cpio gzip xz-utils zstd kmod nvme-cli
-	iproute2 jq gnuplot-nox procps util-linux coreutils
+	iproute2 jq gnuplot-nox procps util-linux coreutils iputils-ping python3
 )
 
 die() { echo "install-deps: $*" >&2; exit 1; }

@@ -39,7 +39,7 @@ ctl() { "$SW" --ctl-client "$SW_CTL" "$1"; }
 # sw_start [switch options...]: starts the switch and waits for its socket.
 sw_start() {
 	"$SW" --pmd-cores 1 --main-core 0 --ctl "$SW_CTL" --file-prefix "${SW_PREFIX}sw" \
-		--memory 128 --mbufs 4095 "$@" >>"$TEST_TMP/sw.log" 2>&1 &
+		--memory 256 --mbufs 16383 "$@" >>"$TEST_TMP/sw.log" 2>&1 &
 	SW_PID=$!
 	local i
 	for i in $(seq 100); do
