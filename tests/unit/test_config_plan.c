@@ -184,6 +184,8 @@ static struct json_object *get(struct json_object *o, const char *path)
 		else if (!json_object_object_get_ex(o, tok, &o))
 			o = NULL;
 	}
+	if (!o)
+		fail_msg("no %s in the plan's JSON", path);
 	return o;
 }
 
@@ -212,7 +214,7 @@ static void test_ok_json(void **state)
 	assert_int_equal(json_object_array_length(get(o, "diagnostics")), 0);
 	assert_string_equal(json_object_get_string(get(o, "processes.0.name")), "vm fw");
 	assert_string_equal(json_object_get_string(get(o, "processes.0.argv.0")), "nfvisor-vmm");
-	assert_string_equal(json_object_get_string(get(o, "processes.0.argv.9")),
+	assert_string_equal(json_object_get_string(get(o, "processes.0.argv.8")),
 			    "--device=vfio:0000:5e:02.1");
 	json_object_put(o);
 	run_free(&r);
