@@ -640,6 +640,7 @@ static void check_vfs(struct checker *c)
 	struct appliance *app = c->app;
 	size_t cap = app->sw.nports + app->nvms * CFG_MAX_NICS, n = 0;
 	struct vf_use *uses = calloc(cap ? cap : 1, sizeof(*uses));
+	bool pf_used[CFG_MAX_PFS] = {false};
 	char path[96];
 
 	if (!uses) {
@@ -656,6 +657,7 @@ static void check_vfs(struct checker *c)
 		u.pf = cfg_find_pf(app, p->pf);
 		if (!u.pf)
 			continue;
+		pf_used[u.pf - app->pfs] = true;
 		snprintf(u.who, sizeof(u.who), "switch port \"%s\"", p->name);
 		snprintf(path, sizeof(path), "switch.ports[%zu]", i);
 		claim_vf(c, uses, &n, u, path);
@@ -664,6 +666,10 @@ static void check_vfs(struct checker *c)
 		for (size_t k = 0; k < app->vms[v].nnics; k++) {
 			struct cfg_nic *nic = &app->vms[v].nics[k];
 			struct vf_use u = {.index = nic->vf.index, .m = nic->at[NIC_VF]};
+
+			if (nic->kind == CFG_NIC_VF && cfg_ok(nic->vf.at[VF_PF]) &&
+			    cfg_find_pf(app, nic->vf.pf))
+				pf_used[cfg_find_pf(app, nic->vf.pf) - app->pfs] = true;
 
 			if (nic->kind != CFG_NIC_VF || !cfg_ok(nic->vf.at[VF_PF]))
 				continue;
@@ -678,6 +684,14 @@ static void check_vfs(struct checker *c)
 			claim_vf(c, uses, &n, u, path);
 		}
 	}
+	for (size_t i = 0; i < app->npfs; i++)
+		if (!pf_used[i] && app->pfs[i].mark.line && app->pfs[i].name[0] &&
+		    cfg_ok(app->pfs[i].at[PF_NUMVFS]))
+			diag_warn(
+			    c->d, app->pfs[i].mark,
+			    "pfs[%zu]: no NIC or switch port uses a VF of PF \"%s\"; up still "
+			    "creates its %u VFs",
+			    i, app->pfs[i].name, app->pfs[i].numvfs);
 	free(uses);
 }
 

@@ -122,6 +122,25 @@ static void test_hugepage_shortage(void **state)
 	run_free(&r);
 }
 
+/* Without NUMA directories: one node 0, the global hugepage pool. */
+static void test_flat_host(void **state)
+{
+	struct run r;
+
+	run_plan("tests/config/plan/flat.yaml", &r);
+	assert_int_equal(r.plan->nhp, 1);
+	assert_int_equal(r.plan->hp[0].node, 0);
+	assert_int_equal(r.plan->hp[0].needed, 32);
+	assert_int_equal(r.plan->hp[0].free, 2);
+	assert_int_equal(r.plan->hp[0].total, 4);
+	assert_int_equal(r.plan->hp[0].add, 30);
+	assert_int_equal(r.plan->ncpus, 4);
+	assert_int_equal(r.plan->cpus[3].node, 0);
+	assert_false(r.plan->cpus[3].nohz_full);
+	assert_int_equal(r.d.nerrors, 0);
+	run_free(&r);
+}
+
 static void test_no_iommu(void **state)
 {
 	struct run r;
@@ -331,6 +350,7 @@ int main(void)
 	    cmocka_unit_test(test_no_iommu),	cmocka_unit_test(test_numa_actions),
 	    cmocka_unit_test(test_ok_json),	cmocka_unit_test(test_json_diagnostics),
 	    cmocka_unit_test(test_launch_demo), cmocka_unit_test(test_launch_vfs),
+	    cmocka_unit_test(test_flat_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
