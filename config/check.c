@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BIT(n)	       (1u << (n))
-#define PORT_COMMON    (BIT(PORT_NAME) | BIT(PORT_TYPE) | BIT(PORT_VLAN) | BIT(PORT_MAC_LIMIT))
-#define DEFAULT_MEMORY (128ull << 20)
-#define DEFAULT_SW_MEM (128ull << 20)
-#define DEFAULT_AGING  300
-#define DEFAULT_FDB    4096
+#define BIT(n)		(1u << (n))
+#define PORT_COMMON	(BIT(PORT_NAME) | BIT(PORT_TYPE) | BIT(PORT_VLAN) | BIT(PORT_MAC_LIMIT))
+#define DEFAULT_MEMORY	(128ull << 20)
+#define DEFAULT_SW_MEM	(128ull << 20)
+#define DEFAULT_AGING	300
+#define DEFAULT_FDB	4096
+#define SOCKET_PATH_MAX 107 /* sun_path holds 108 bytes with the NUL */
 
 /* Which keys each port type takes, which it needs, and how to say so. */
 static const struct {
@@ -279,6 +280,11 @@ static void check_port(struct checker *c, size_t i)
 		else if (v->ntrunk)
 			v->mode = CFG_VLAN_TRUNK;
 	}
+	if (cfg_ok(p->at[PORT_PATH]) && strlen(p->path) > SOCKET_PATH_MAX)
+		diag_err(c->d, p->at[PORT_PATH],
+			 "%s.path: the socket path is %zu characters; a UNIX socket path has at "
+			 "most %d",
+			 path, strlen(p->path), SOCKET_PATH_MAX);
 	if (cfg_ok(p->at[PORT_TYPE]) && p->type == CFG_PORT_VF && cfg_ok(p->at[PORT_PF])) {
 		const struct cfg_pf *pf;
 

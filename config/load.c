@@ -83,7 +83,7 @@ static const struct field port_fields[] = {
     FIELD("path", F_STR, PORT_PATH, struct cfg_port, path),
     FIELD("mode", F_ENUM, PORT_MODE, struct cfg_port, mode, .names = vhost_mode_names),
     FIELD("vlan", F_MAP, PORT_VLAN, struct cfg_port, vlan, .sub = &vlan_table),
-    FIELD("queues", F_UINT, PORT_QUEUES, struct cfg_port, queues, .min = 1, .max = 16),
+    FIELD("queues", F_UINT, PORT_QUEUES, struct cfg_port, queues, .min = 1, .max = 8),
     FIELD("mac_limit", F_UINT, PORT_MAC_LIMIT, struct cfg_port, mac_limit, .min = 0,
 	  .max = 1u << 20),
     FIELD("dev", F_STR, PORT_DEV, struct cfg_port, dev),

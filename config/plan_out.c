@@ -85,7 +85,7 @@ static int process(const struct plan *p, size_t i, struct launch_cmd *c)
 
 static void print_processes(const struct plan *p, FILE *f)
 {
-	struct launch_cmd c;
+	struct launch_cmd c = {.argv = NULL};
 	int ret;
 
 	fprintf(f, "processes:\n");
@@ -249,7 +249,7 @@ static struct json_object *actions_json(const struct plan *p)
 static struct json_object *processes_json(const struct plan *p)
 {
 	struct json_object *arr = json_object_new_array();
-	struct launch_cmd c;
+	struct launch_cmd c = {.argv = NULL};
 	int ret;
 
 	for (size_t i = 0; (ret = process(p, i, &c)) != 1; i++) {
