@@ -31,3 +31,11 @@ $(eval $(call unit_test,test_vfio_passthrough,$(VFIO_PT_OBJS) $(VFIO_KERNEL_OBJS
 # vfio/vfio_vm.h from the PCI setup hook.
 VFIO_VM_OBJS := $(addprefix $(BUILD)/obj/vfio/,vfio_vm.o pci_passthrough.o container.o device.o \
 		  sysfs.o bind.o)
+
+# Passthrough model over real VFIO + KVM, no vCPU (nested tier / hardware).
+PROGRAMS += $(BUILD)/tests/vfio-vm-check
+$(BUILD)/tests/vfio-vm-check: $(BUILD)/obj/tests/hw/vfio_vm_check.o $(VFIO_VM_OBJS) \
+			      $(BUILD)/obj/vmm/pci.o $(BUILD)/obj/vmm/msix.o $(BUILD)/obj/vmm/kvm.o \
+			      $(BUILD)/obj/vmm/mem.o $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lpthread

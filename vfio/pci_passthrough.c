@@ -578,3 +578,12 @@ uint64_t pci_passthrough_trapped_count(const struct pci_passthrough *pt)
 {
 	return pt->trapped;
 }
+
+unsigned pci_passthrough_direct_mapped(const struct pci_passthrough *pt)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < pt->ndirect; i++)
+		n += pt->direct[i].mapped;
+	return n;
+}

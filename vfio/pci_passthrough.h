@@ -84,6 +84,8 @@ void pci_passthrough_destroy(struct pci_passthrough *pt);
 struct pci_dev *pci_passthrough_pci_dev(const struct pci_passthrough *pt);
 /* Whether the guest enabled MSI-X and the device's vectors are wired. */
 bool pci_passthrough_msix_on(const struct pci_passthrough *pt);
+/* BAR ranges currently installed as memslots (guest access without exits). */
+unsigned pci_passthrough_direct_mapped(const struct pci_passthrough *pt);
 /* Trapped BAR accesses forwarded to the backend (not table/PBA). */
 uint64_t pci_passthrough_trapped_count(const struct pci_passthrough *pt);
 

@@ -182,3 +182,8 @@ unsigned vfio_vm_device_count(const struct vfio_vm *vv)
 {
 	return vv->n;
 }
+
+struct pci_passthrough *vfio_vm_device(const struct vfio_vm *vv, unsigned i)
+{
+	return i < vv->n ? vv->devs[i].pt : NULL;
+}

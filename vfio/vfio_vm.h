@@ -8,6 +8,7 @@
 #define NFV_VFIO_VFIO_VM_H
 
 #include "vfio/bind.h"
+#include "vfio/pci_passthrough.h"
 #include "vmm/msix.h"
 #include "vmm/pci.h"
 
@@ -41,5 +42,7 @@ int vfio_vm_add_device(struct vfio_vm *vv, const char *bdf);
 void vfio_vm_destroy(struct vfio_vm *vv);
 
 unsigned vfio_vm_device_count(const struct vfio_vm *vv);
+/* The device model of device i (in add order), or NULL. */
+struct pci_passthrough *vfio_vm_device(const struct vfio_vm *vv, unsigned i);
 
 #endif

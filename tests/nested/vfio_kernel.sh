@@ -22,6 +22,8 @@ if [ "${L1RUN:-0}" = 1 ]; then
 	pf=$(for d in /sys/bus/pci/devices/*; do [ "$(cat "$d/class")" = 0x010802 ] && [ -e "$d/sriov_totalvfs" ] && echo "${d##*/}" && break; done)
 	[ -n "$pf" ] || { echo "not ok - no NVMe PF for the whole-controller test"; exit 1; }
 	"$PROG" --nvme "$pf" || rc=1
+	# The passthrough device model over real VFIO + KVM (no vCPU).
+	"$BUILD/tests/vfio-vm-check" --nvme "$pf" || rc=1
 	# The host readiness report must see this L1 as ready.
 	out=$(scripts/hwcheck.sh 2>&1); hrc=$?
 	echo "$out" | sed 's/^/# /'

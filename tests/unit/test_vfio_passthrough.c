@@ -375,6 +375,7 @@ static void test_command_memslots_and_traps(void **state)
 	/* BAR0's registers+doorbells [0, 0x2000) are a memslot at the guest
 	 * address; the MSI-X pages and BAR4 (not mmappable) are trapped. */
 	assert_int_equal(c->kvm.nslots, 1);
+	assert_int_equal(pci_passthrough_direct_mapped(c->pt), 1);
 	assert_int_equal(c->kvm.slots[0].slot, 8);
 	assert_int_equal(c->kvm.slots[0].gpa, bar0);
 	assert_int_equal(c->kvm.slots[0].size, 0x2000);
