@@ -766,8 +766,10 @@ static void check_macs(struct checker *c)
 			nic->mac[3] = (uint8_t)h;
 			nic->mac[4] = (uint8_t)(v + 1);
 			nic->mac[5] = (uint8_t)(k + 1);
-			while (mac_taken(app, nic->mac, nic))
-				nic->mac[3]++;
+			/* 512 NICs at most: 65536 candidates always hold a free one. */
+			for (unsigned t = 0; t < 65536 && mac_taken(app, nic->mac, nic); t++)
+				if (!++nic->mac[3])
+					nic->mac[2]++;
 			fill(nic->at, NIC_MAC, nic->mark);
 		}
 }
