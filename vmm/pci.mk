@@ -9,3 +9,9 @@ $(eval $(call unit_test,test_vhost_user,$(BUILD)/obj/vmm/vhost_user.o $(COMMON_O
 $(eval $(call unit_test,test_virtio_net,$(BUILD)/obj/vmm/virtio_net.o $(BUILD)/obj/vmm/virtio_pci.o \
 	$(BUILD)/obj/vmm/vhost_user.o $(BUILD)/obj/vmm/msix.o $(BUILD)/obj/vmm/pci.o \
 	$(BUILD)/obj/vmm/mem.o $(COMMON_OBJS),-lpthread))
+
+# L2 initramfs for tests/kvm/virtio_net_*.sh (busybox + the host's virtio modules).
+$(BUILD)/tests/kvm/net-initrd.gz: tests/kvm/net_initrd.bash
+	@mkdir -p $(dir $@)
+	bash $< $@
+all: $(BUILD)/tests/kvm/net-initrd.gz
