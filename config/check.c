@@ -214,8 +214,8 @@ static const struct cfg_pf *need_pf(struct checker *c, const char *name, struct 
 	const struct cfg_pf *pf = cfg_find_pf(c->app, name);
 	char names[256];
 
-	if (pf)
-		return pf;
+	if (pf || (c->app->at[APP_PFS].line && !cfg_ok(c->app->at[APP_PFS])))
+		return pf; /* found, or pfs: itself is broken and already reported */
 	list_names(names, sizeof(names), pf_name, c->app, c->app->npfs);
 	if (names[0])
 		diag_err(c->d, m, "%s: no PF named \"%s\"; declared PFs: %s", path, name, names);
@@ -587,6 +587,8 @@ static void check_nic_port(struct checker *c, size_t v, size_t n, struct cfg_mar
 	size_t pi;
 
 	nic_path(path, sizeof(path), v, n, "switch_port");
+	if (!p && app->sw.at[SW_PORTS].line && !cfg_ok(app->sw.at[SW_PORTS]))
+		return; /* switch.ports itself is broken, already reported */
 	if (!p) {
 		list_names(names, sizeof(names), port_name, app, app->sw.nports);
 		if (names[0])

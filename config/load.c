@@ -27,12 +27,12 @@ struct loader {
 #define TABLE(name, desc, type, atm, arr)                                                          \
 	const struct table name = {desc, arr, ARRAY_SIZE(arr), offsetof(type, atm)}
 
-static void seq_ports(struct loader *l, void *n, void *obj, const char *path);
-static void seq_pfs(struct loader *l, void *n, void *obj, const char *path);
-static void seq_vms(struct loader *l, void *n, void *obj, const char *path);
-static void seq_nics(struct loader *l, void *n, void *obj, const char *path);
-static void seq_devices(struct loader *l, void *n, void *obj, const char *path);
-static void seq_trunk(struct loader *l, void *n, void *obj, const char *path);
+static bool seq_ports(struct loader *l, void *n, void *obj, const char *path);
+static bool seq_pfs(struct loader *l, void *n, void *obj, const char *path);
+static bool seq_vms(struct loader *l, void *n, void *obj, const char *path);
+static bool seq_nics(struct loader *l, void *n, void *obj, const char *path);
+static bool seq_devices(struct loader *l, void *n, void *obj, const char *path);
+static bool seq_trunk(struct loader *l, void *n, void *obj, const char *path);
 
 const struct enum_name hp_names[] = {
     {"2M", CFG_HP_2M}, {"1G", CFG_HP_1G}, {"none", CFG_HP_NONE}, {NULL, 0}};
@@ -568,8 +568,7 @@ static bool parse_value(struct loader *l, const struct field *f, yaml_node_t *v,
 				 node_kind(v));
 			return false;
 		}
-		f->seq(l, v, obj, path);
-		return true;
+		return f->seq(l, v, obj, path);
 	default:
 		if (v->type != YAML_SCALAR_NODE) {
 			diag_err(l->d, node_mark(v), "%s: expected %s, got %s", path,
@@ -682,13 +681,15 @@ static yaml_node_t *seq_item(struct loader *l, yaml_node_t *n, size_t i)
 	return node(l, n->data.sequence.items.start[i]);
 }
 
-static void seq_ports(struct loader *l, void *np, void *obj, const char *path)
+static bool seq_ports(struct loader *l, void *np, void *obj, const char *path)
 {
 	struct cfg_switch *sw = obj;
 	yaml_node_t *n = np;
 	char sub[256];
 
 	sw->ports = seq_alloc(l, n, sizeof(*sw->ports), CFG_MAX_PORTS, "ports", path, &sw->nports);
+	if (!sw->ports)
+		return false;
 	for (size_t i = 0; i < sw->nports; i++) {
 		yaml_node_t *it = seq_item(l, n, i);
 
@@ -696,15 +697,18 @@ static void seq_ports(struct loader *l, void *np, void *obj, const char *path)
 		sw->ports[i].mark = node_mark(it);
 		parse_map(l, it, &port_table, &sw->ports[i], sub);
 	}
+	return true;
 }
 
-static void seq_pfs(struct loader *l, void *np, void *obj, const char *path)
+static bool seq_pfs(struct loader *l, void *np, void *obj, const char *path)
 {
 	struct appliance *app = obj;
 	yaml_node_t *n = np;
 	char sub[256];
 
 	app->pfs = seq_alloc(l, n, sizeof(*app->pfs), CFG_MAX_PFS, "PFs", path, &app->npfs);
+	if (!app->pfs)
+		return false;
 	for (size_t i = 0; i < app->npfs; i++) {
 		yaml_node_t *it = seq_item(l, n, i);
 
@@ -714,15 +718,18 @@ static void seq_pfs(struct loader *l, void *np, void *obj, const char *path)
 		if (it->type != YAML_MAPPING_NODE)
 			app->pfs[i].mark.line = 0;
 	}
+	return true;
 }
 
-static void seq_vms(struct loader *l, void *np, void *obj, const char *path)
+static bool seq_vms(struct loader *l, void *np, void *obj, const char *path)
 {
 	struct appliance *app = obj;
 	yaml_node_t *n = np;
 	char sub[256];
 
 	app->vms = seq_alloc(l, n, sizeof(*app->vms), CFG_MAX_VMS, "VMs", path, &app->nvms);
+	if (!app->vms)
+		return false;
 	for (size_t i = 0; i < app->nvms; i++) {
 		yaml_node_t *it = seq_item(l, n, i);
 
@@ -733,15 +740,18 @@ static void seq_vms(struct loader *l, void *np, void *obj, const char *path)
 		if (it->type != YAML_MAPPING_NODE)
 			app->vms[i].mark.line = 0; /* reported; skip its later checks */
 	}
+	return true;
 }
 
-static void seq_nics(struct loader *l, void *np, void *obj, const char *path)
+static bool seq_nics(struct loader *l, void *np, void *obj, const char *path)
 {
 	struct cfg_vm *vm = obj;
 	yaml_node_t *n = np;
 	char sub[256], vsub[300];
 
 	vm->nics = seq_alloc(l, n, sizeof(*vm->nics), CFG_MAX_NICS, "NICs", path, &vm->nnics);
+	if (!vm->nics)
+		return false;
 	for (size_t i = 0; i < vm->nnics; i++) {
 		struct cfg_nic *nic = &vm->nics[i];
 		yaml_node_t *it = seq_item(l, n, i);
@@ -776,9 +786,10 @@ static void seq_nics(struct loader *l, void *np, void *obj, const char *path)
 			diag_err(l->d, nic->at[NIC_VF],
 				 "%s: a NIC is either switch_port: or vf:, not both", sub);
 	}
+	return true;
 }
 
-static void seq_devices(struct loader *l, void *np, void *obj, const char *path)
+static bool seq_devices(struct loader *l, void *np, void *obj, const char *path)
 {
 	static const struct enum_name kinds[] = {
 	    {"pci", CFG_DEV_PCI}, {"nvme", CFG_DEV_NVME}, {NULL, 0}};
@@ -789,6 +800,8 @@ static void seq_devices(struct loader *l, void *np, void *obj, const char *path)
 
 	vm->devices =
 	    seq_alloc(l, n, sizeof(*vm->devices), CFG_MAX_DEVICES, "devices", path, &vm->ndevices);
+	if (!vm->devices)
+		return false;
 	for (size_t i = 0; i < vm->ndevices; i++) {
 		struct cfg_device *dev = &vm->devices[i];
 		yaml_node_t *it = seq_item(l, n, i), *k, *v;
@@ -826,9 +839,10 @@ static void seq_devices(struct loader *l, void *np, void *obj, const char *path)
 		if (!parse_value(l, &bdf, v, &dev->bdf, sub) || node_is_null(v))
 			dev->mark.line = 0;
 	}
+	return true;
 }
 
-static void seq_trunk(struct loader *l, void *np, void *obj, const char *path)
+static bool seq_trunk(struct loader *l, void *np, void *obj, const char *path)
 {
 	static const struct field vid = {.key = "trunk", .kind = F_UINT, .min = 1, .max = 4094};
 	struct cfg_vlan *vlan = obj;
@@ -837,6 +851,8 @@ static void seq_trunk(struct loader *l, void *np, void *obj, const char *path)
 
 	vlan->trunk =
 	    seq_alloc(l, n, sizeof(unsigned), CFG_MAX_TRUNK, "VLANs", path, &vlan->ntrunk);
+	if (!vlan->trunk)
+		return false;
 	for (size_t i = 0; i < vlan->ntrunk; i++) {
 		yaml_node_t *it = seq_item(l, n, i);
 
@@ -849,6 +865,7 @@ static void seq_trunk(struct loader *l, void *np, void *obj, const char *path)
 					 "%s: VLAN %u is listed twice; list each VLAN once", sub,
 					 vlan->trunk[i]);
 	}
+	return true;
 }
 
 /* ---- top level ---- */

@@ -42,8 +42,9 @@ struct field {
 	uint64_t min, max;
 	const struct enum_name *names; /* F_ENUM, ends with {NULL} */
 	const struct table *sub;       /* F_MAP */
-	/* F_SEQ: parses the sequence node N into OBJ; PATH names it. */
-	void (*seq)(struct loader *l, void *n, void *obj, const char *path);
+	/* F_SEQ: parses the sequence node N into OBJ; PATH names it. False
+	 * when the sequence as a whole is rejected (too long, no memory). */
+	bool (*seq)(struct loader *l, void *n, void *obj, const char *path);
 	bool required;
 	bool in_defaults; /* may appear under defaults: (VM table only) */
 };
