@@ -9,9 +9,10 @@
 
 #include "common/log.h"
 
-#define STATUS_OBF 0x01 /* output buffer full: data waiting at 0x60 */
-#define STATUS_SYS 0x04 /* system flag: self test passed */
-#define STATUS_CMD 0x08 /* last write was to the command port */
+#define STATUS_OBF	0x01 /* output buffer full: data waiting at 0x60 */
+#define STATUS_SYS	0x04 /* system flag: self test passed */
+#define STATUS_CMD	0x08 /* last write was to the command port */
+#define STATUS_UNLOCKED 0x10 /* keyboard not inhibited: no "keylock active" */
 
 #define CMD_READ_CTR   0x20
 #define CMD_WRITE_CTR  0x60
@@ -50,7 +51,7 @@ int i8042_create(vm_stop_fn stop, void *stop_opaque, struct i8042 **out)
 	pthread_mutex_init(&dev->lock, NULL);
 	dev->stop = stop;
 	dev->stop_opaque = stop_opaque;
-	dev->status = STATUS_SYS;
+	dev->status = STATUS_SYS | STATUS_UNLOCKED;
 	dev->ctr = CTR_XLATE | CTR_AUX_DISABLE;
 	dev->outp = OUTP_RESET_N | OUTP_A20;
 	*out = dev;

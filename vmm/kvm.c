@@ -176,6 +176,8 @@ int kvm_set_memslot(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size,
 	return ret < 0 ? ret : 0;
 }
 
+static int routing_commit(struct kvm *kvm);
+
 int kvm_setup_irqchip(struct kvm *kvm)
 {
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
@@ -203,7 +205,11 @@ int kvm_setup_irqchip(struct kvm *kvm)
 		pr_err("KVM_CREATE_PIT2: %s", strerror(-ret));
 		return ret;
 	}
-	return 0;
+	/* KVM's default table routes GSI 0 to IOAPIC pin 0; ours to pin 2. */
+	pthread_mutex_lock(&kvm->routes_lock);
+	ret = routing_commit(kvm);
+	pthread_mutex_unlock(&kvm->routes_lock);
+	return ret;
 }
 
 int kvm_irq_line(struct kvm *kvm, uint32_t irq, int level)
@@ -238,12 +244,17 @@ static int routing_commit(struct kvm *kvm)
 	r = calloc(1, sizeof(*r) + (size_t)(40 + KVM_MAX_MSI_ROUTES) * sizeof(r->entries[0]));
 	if (!r)
 		return -ENOMEM;
-	/* Same as the kernel's default table: ISA lines reach both PICs and
-	 * the IOAPIC, PCI lines 16-23 only the IOAPIC. */
+	/* A PC's wiring, as the MP table and the MADT describe it: ISA lines
+	 * reach the PICs and the IOAPIC pin of the same number, except that
+	 * the PIT (GSI 0) is wired to IOAPIC pin 2 (the interrupt source
+	 * override 0 -> 2) and line 2 is the PIC cascade. PCI lines 16-23 go
+	 * to the IOAPIC only. */
 	for (gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
 		routing_add_chip(r, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
 				 gsi % 8);
-		routing_add_chip(r, gsi, KVM_IRQCHIP_IOAPIC, gsi);
+		routing_add_chip(r, gsi, KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi);
 	}
 	for (gsi = 16; gsi < KVM_FIRST_MSI_GSI; gsi++)
 		routing_add_chip(r, gsi, KVM_IRQCHIP_IOAPIC, gsi);

@@ -29,16 +29,18 @@ int kvm_check_cap(struct kvm *kvm, long cap);
 int kvm_set_memslot(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva);
 
 /* TSS + identity-map pages just below 4 GiB (outside RAM and the PCI
- * windows), then the in-kernel PIC/IOAPIC/LAPIC and the PIT. Once per VM,
- * before any vCPU is created. */
+ * windows), then the in-kernel PIC/IOAPIC/LAPIC, the PIT, and the PC
+ * interrupt routing (PIT on IOAPIC pin 2, matching the MP table/MADT
+ * override). Once per VM, before any vCPU is created. */
 int kvm_setup_irqchip(struct kvm *kvm);
 
 /* Drive GSI `irq` (IOAPIC pin / PIC line) to `level`. Edge devices pulse. */
 int kvm_irq_line(struct kvm *kvm, uint32_t irq, int level);
 
 /* MSI routes. KVM_SET_GSI_ROUTING replaces the whole table, so kvm.c keeps
- * it: the irqchip's default routes (GSI 0-15 to PIC and IOAPIC, 16-23 to
- * the IOAPIC) plus every MSI route, resubmitted on each change. Callable
+ * it: the PC irqchip routes (GSI 0-15 to PIC and IOAPIC with the PIT's GSI 0
+ * on IOAPIC pin 2, 16-23 to the IOAPIC) plus every MSI route, resubmitted
+ * on each change. Callable
  * from any thread (a mutex guards the table). */
 #define KVM_FIRST_MSI_GSI  24
 #define KVM_MAX_MSI_ROUTES 1024

@@ -1,7 +1,7 @@
 # nfvisor-vmm: the KVM monitor. Boot layer objects come from vmm/boot.mk
 # (BOOT_OBJS), PCI/virtio objects from vmm/pci.mk (VMM_PCI_OBJS).
 VMM_CORE_SRCS := vmm/kvm.c vmm/mem.c vmm/bus.c vmm/vcpu.c vmm/serial.c vmm/i8042.c \
-		 vmm/acpi_pm.c vmm/pin.c vmm/vm.c
+		 vmm/acpi_pm.c vmm/rtc.c vmm/pin.c vmm/vm.c
 VMM_CORE_OBJS := $(VMM_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 VMM_MEM_OBJ := $(BUILD)/obj/vmm/mem.o
 
@@ -20,3 +20,4 @@ $(eval $(call unit_test,test_serial,$(BUILD)/obj/vmm/serial.o $(COMMON_OBJS),-lp
 $(eval $(call unit_test,test_vmm_devices,$(BUILD)/obj/vmm/i8042.o $(BUILD)/obj/vmm/acpi_pm.o \
 	$(COMMON_OBJS),-lpthread))
 $(eval $(call unit_test,test_pin,$(BUILD)/obj/vmm/pin.o $(COMMON_OBJS)))
+$(eval $(call unit_test,test_rtc,$(BUILD)/obj/vmm/rtc.o,-lpthread))

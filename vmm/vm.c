@@ -23,6 +23,7 @@
 #include "vmm/cpuid.h"
 #include "vmm/i8042.h"
 #include "vmm/layout.h"
+#include "vmm/rtc.h"
 #include "vmm/serial.h"
 #include "vmm/vcpu.h"
 
@@ -45,6 +46,7 @@ struct vm {
 	bool serial_out_owned;
 	struct i8042 *i8042;
 	struct acpi_pm *pm;
+	struct rtc *rtc;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
 	bool hooks_done;
@@ -346,8 +348,14 @@ static int setup_devices(struct vm *vm)
 			   "ACPI PM1a_EVT");
 	if (ret)
 		return ret;
-	return bus_register(vm->pio, PORT_ACPI_PM1A_CNT, ACPI_PM1_CNT_LEN, acpi_pm_cnt_io, vm->pm,
-			    "ACPI PM1a_CNT");
+	ret = bus_register(vm->pio, PORT_ACPI_PM1A_CNT, ACPI_PM1_CNT_LEN, acpi_pm_cnt_io, vm->pm,
+			   "ACPI PM1a_CNT");
+	if (ret)
+		return ret;
+	ret = rtc_create(NULL, &vm->rtc);
+	if (ret)
+		return ret;
+	return bus_register(vm->pio, RTC_PORT, RTC_NPORTS, rtc_io, vm->rtc, "RTC/CMOS");
 }
 
 static int setup_vcpus(struct vm *vm)
@@ -581,6 +589,7 @@ void vm_destroy(struct vm *vm)
 		vm->cfg.hooks.teardown(vm, vm->cfg.hooks.opaque);
 	for (i = vm->nvcpus; i-- > 0;)
 		vcpu_destroy(vm->vcpus[i]);
+	rtc_destroy(vm->rtc);
 	acpi_pm_destroy(vm->pm);
 	i8042_destroy(vm->i8042);
 	if (vm->tio_saved)

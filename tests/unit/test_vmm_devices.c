@@ -43,7 +43,7 @@ static void test_i8042_probe(void **state)
 	struct i8042 *d;
 
 	assert_int_equal(i8042_create(on_stop, &st, &d), 0);
-	assert_int_equal(kbd_rd(d, true) & 0x01, 0); /* output buffer empty */
+	assert_int_equal(kbd_rd(d, true) & 0x11, 0x10); /* empty, keylock off */
 	kbd_wr(d, true, 0x20);			     /* read CTR */
 	assert_int_equal(kbd_rd(d, true) & 0x01, 1);
 	assert_int_equal(kbd_rd(d, false), 0x60);
