@@ -21,16 +21,17 @@
 #include "common/parse.h"
 #include "config/diag.h"
 
-#define CFG_NAME_MAX	32 /* including the NUL: names are 1..31 characters */
-#define CFG_MAX_VMS	64
-#define CFG_MAX_PORTS	64
-#define CFG_MAX_PFS	16
-#define CFG_MAX_NICS	8
-#define CFG_MAX_DEVICES 8
-#define CFG_MAX_VCPUS	64
-#define CFG_MAX_TRUNK	64
-#define CFG_MAX_NUMA	64
-#define CFG_RUN_DIR	"/run/nfvisor"
+#define CFG_NAME_MAX	     32 /* including the NUL: names are 1..31 characters */
+#define CFG_MAX_VMS	     64
+#define CFG_MAX_PORTS	     64
+#define CFG_MAX_PFS	     16
+#define CFG_MAX_NICS	     8
+#define CFG_MAX_DEVICES	     8
+#define CFG_MAX_VCPUS	     64
+#define CFG_MAX_TRUNK	     64
+#define CFG_MAX_EMULATOR_PIN 2 /* nfvisor-vmm --emulator-pin takes 1 or 2 CPUs */
+#define CFG_MAX_NUMA	     64
+#define CFG_RUN_DIR	     "/run/nfvisor"
 
 /* Hugepage sizes; the enum value is the page shift (0 = normal 4K pages). */
 enum cfg_hp { CFG_HP_NONE = 0, CFG_HP_2M = 21, CFG_HP_1G = 30 };

@@ -423,6 +423,12 @@ static void check_emulator(struct checker *c, size_t v, const char *path)
 	struct cfg_vm *vm = &c->app->vms[v];
 	char who[160];
 
+	if (cfg_ok(vm->at[VM_EMULATOR_PIN]) && vm->emulator_pin.n > CFG_MAX_EMULATOR_PIN)
+		diag_err(c->d, vm->at[VM_EMULATOR_PIN],
+			 "%s.emulator_pin: lists %zu CPUs; give at most %d (the VMM pins its "
+			 "emulator threads to 1 or 2 CPUs)",
+			 path, vm->emulator_pin.n, CFG_MAX_EMULATOR_PIN);
+
 	if (!c->dedicated || !cfg_ok(vm->at[VM_EMULATOR_PIN]))
 		return;
 	for (size_t i = 0; i < vm->emulator_pin.n; i++) {
