@@ -124,6 +124,7 @@ static const struct mode modes[] = {
     {"sink", "receive and verify count frames", mode_sink},
     {"reflect", "send every frame back with MACs swapped", mode_reflect},
     {"fwd", "forward between two virtio-net NICs", mode_fwd},
+    {"pci-probe", "BAR, DMA and MSI-X on a passthrough test function", mode_pci_probe},
 };
 
 static const struct mode *find_mode(const char *name)

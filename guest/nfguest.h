@@ -36,4 +36,7 @@ void mode_mmio_spam(void);
 void mode_triple_fault(void);
 void mode_reset(void);
 
+/* pciprobe.c */
+void mode_pci_probe(void);
+
 #endif
