@@ -4,7 +4,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 # Spelled out: cli/ sorts before common/ and config/, whose variables are not
 # set yet when this fragment is read.
 NFVISOR_DEP_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,config/diag.c config/load.c \
-	config/check.c config/dump.c config/host.c config/plan.c config/plan_out.c \
+	config/check.c config/dump.c config/host.c config/plan.c config/plan_out.c config/conflict.c \
 	config/launch.c \
 	vfio/sysfs.c common/log.c common/parse.c)
 PROGRAMS += $(BUILD)/nfvisor

@@ -1,6 +1,6 @@
 # config/: appliance files → validated plain structs; host planning.
 CONFIG_SRCS := config/diag.c config/load.c config/check.c config/dump.c config/host.c \
-	config/plan.c config/plan_out.c config/launch.c
+	config/plan.c config/plan_out.c config/launch.c config/conflict.c
 CONFIG_OBJS := $(CONFIG_SRCS:%.c=$(BUILD)/obj/%.o)
 CONFIG_LOAD_OBJS := $(addprefix $(BUILD)/obj/config/,diag.o load.o check.o dump.o)
 $(eval $(call unit_test,test_config,$(CONFIG_LOAD_OBJS) $(COMMON_OBJS),-lyaml))

@@ -5,6 +5,8 @@
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 NFV=$BUILD/nfvisor
+# Plans must not see appliances that happen to run on this host.
+export NFV_RUN_DIR=$TEST_TMP/run
 [ -x "$NFV" ] || skip_all "$NFV not built (run make)"
 
 expect_rc() { # NAME WANT CMD...

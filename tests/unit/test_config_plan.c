@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "config/appliance.h"
+#include "config/conflict.h"
 #include "config/launch.h"
 #include "config/plan.h"
 #include "vfio/sysfs.h"
@@ -27,6 +28,20 @@ struct run {
 	struct diag_list d;
 	char *diags; /* "LINE:COL: message\n"... */
 };
+
+/* cmocka's print_error truncates long messages: one call per line. */
+static void print_lines(const char *title, const char *text)
+{
+	const char *p = text;
+
+	print_error("--- %s\n", title);
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		print_error("%.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
 
 static char *read_all(const char *path)
 {
@@ -46,7 +61,7 @@ static char *read_all(const char *path)
 
 static void run_plan(const char *yaml, struct run *r)
 {
-	char root[256], *text = read_all(yaml), *out = NULL;
+	char root[256], run[256] = "", *text = read_all(yaml), *out = NULL, *line2;
 	size_t len = 0;
 	FILE *f;
 
@@ -54,11 +69,17 @@ static void run_plan(const char *yaml, struct run *r)
 	assert_non_null(text);
 	assert_int_equal(sscanf(text, "# sysfs: %200s", root + strlen("tests/config/")), 1);
 	memcpy(root, "tests/config/", strlen("tests/config/"));
+	/* An optional second line "# run: DIR" names the running appliances. */
+	line2 = strchr(text, '\n');
+	if (line2 && sscanf(line2 + 1, "# run: %200s", run + strlen("tests/config/")) == 1)
+		memcpy(run, "tests/config/", strlen("tests/config/"));
 	free(text);
 	assert_int_equal(sysfs_open(root, &r->fs), 0);
 	diag_init(&r->d);
 	assert_int_equal(appliance_load(yaml, &r->d, &r->app), 0);
 	assert_int_equal(plan_build(r->app, r->fs, &r->d, &r->plan), 0);
+	if (run[0])
+		assert_true(appliance_check_running(r->app, run, &r->d) >= 0);
 	f = open_memstream(&out, &len);
 	assert_non_null(f);
 	for (size_t i = 0; i < r->d.n; i++) {
@@ -97,8 +118,9 @@ static void test_plan_corpus(void **state)
 		want = read_all(errpath);
 		run_plan(g.gl_pathv[i], &r);
 		if (!want || strcmp(want, r.diags)) {
-			print_error("%s: diagnostics differ\n--- expected\n%s--- got\n%s",
-				    g.gl_pathv[i], want ? want : "(no .err file)\n", r.diags);
+			print_error("%s: diagnostics differ\n", g.gl_pathv[i]);
+			print_lines("expected", want ? want : "(no .err file)");
+			print_lines("got", r.diags);
 			failed++;
 		}
 		free(want);
@@ -120,6 +142,23 @@ static void test_hugepage_shortage(void **state)
 	assert_int_equal(r.plan->hp[0].add, 182);
 	assert_int_equal(r.d.nerrors, 1);
 	run_free(&r);
+}
+
+/* Collisions with running appliances: two checked (one state file is
+ * broken), everything shared is reported. */
+static void test_running_appliances(void **state)
+{
+	struct diag_list d;
+	struct appliance *app;
+
+	diag_init(&d);
+	assert_int_equal(appliance_load("tests/config/plan/conflicts.yaml", &d, &app), 0);
+	assert_int_equal(appliance_check_running(app, "tests/config/run-busy", &d), 3);
+	assert_int_equal(d.nerrors, 7);
+	assert_int_equal(appliance_check_running(app, "tests/config/no-such-run-dir", &d), 0);
+	assert_int_equal(d.nerrors, 7);
+	appliance_free(app);
+	diag_free(&d);
 }
 
 /* Without NUMA directories: one node 0, the global hugepage pool. */
@@ -350,7 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_no_iommu),	cmocka_unit_test(test_numa_actions),
 	    cmocka_unit_test(test_ok_json),	cmocka_unit_test(test_json_diagnostics),
 	    cmocka_unit_test(test_launch_demo), cmocka_unit_test(test_launch_vfs),
-	    cmocka_unit_test(test_flat_host),
+	    cmocka_unit_test(test_flat_host),	cmocka_unit_test(test_running_appliances),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
