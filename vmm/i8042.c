@@ -25,6 +25,8 @@
 #define CMD_KBD_ON     0xae
 #define CMD_READ_OUTP  0xd0
 #define CMD_WRITE_OUTP 0xd1
+#define CMD_KBD_LOOP   0xd2
+#define CMD_AUX_LOOP   0xd3
 #define CMD_RESET      0xfe
 
 #define CTR_KBD_DISABLE 0x10
@@ -87,6 +89,8 @@ static void command(struct i8042 *dev, uint8_t cmd)
 		break;
 	case CMD_WRITE_CTR:
 	case CMD_WRITE_OUTP:
+	case CMD_KBD_LOOP:
+	case CMD_AUX_LOOP:
 		dev->pending_cmd = cmd;
 		break;
 	case CMD_AUX_OFF:
@@ -96,7 +100,7 @@ static void command(struct i8042 *dev, uint8_t cmd)
 		dev->ctr &= (uint8_t)~CTR_AUX_DISABLE;
 		break;
 	case CMD_AUX_TEST:
-		put_output(dev, 0xff); /* no auxiliary port: "clock line stuck" */
+		put_output(dev, 0x01); /* no auxiliary port: "clock line stuck low" */
 		break;
 	case CMD_SELF_TEST:
 		put_output(dev, 0x55);
@@ -128,6 +132,13 @@ static void data_write(struct i8042 *dev, uint8_t v)
 	switch (dev->pending_cmd) {
 	case CMD_WRITE_CTR:
 		dev->ctr = v;
+		break;
+	case CMD_KBD_LOOP:
+	case CMD_AUX_LOOP:
+		/* The byte comes back as keyboard data; without the AUX data
+		 * status bit Linux sees at once that there is no AUX port
+		 * instead of polling the status register until it times out. */
+		put_output(dev, v);
 		break;
 	case CMD_WRITE_OUTP:
 		dev->outp = v;
