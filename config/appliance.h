@@ -39,8 +39,19 @@ enum cfg_hp { CFG_HP_NONE = 0, CFG_HP_2M = 21, CFG_HP_1G = 30 };
 /* A CPU list in the order written ("3,4" pins vCPU0 to 3, vCPU1 to 4). */
 struct cfg_cpus {
 	int *cpu;
+	unsigned *col; /* column of each CPU's number in the file, 0 if unknown */
 	size_t n;
 };
+
+/* Where CPU I of CPUS was written: its own column when known, else the
+ * list's position LIST. */
+static inline struct cfg_mark cfg_cpu_mark(const struct cfg_cpus *cpus, size_t i,
+					   struct cfg_mark list)
+{
+	if (cpus->col && i < cpus->n && cpus->col[i] && list.line)
+		return (struct cfg_mark){list.line, cpus->col[i]};
+	return list;
+}
 
 enum cfg_vlan_mode { CFG_VLAN_NONE, CFG_VLAN_ACCESS, CFG_VLAN_TRUNK };
 enum vlan_field { VLAN_ACCESS, VLAN_TRUNK, VLAN__COUNT };

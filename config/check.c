@@ -75,13 +75,16 @@ void cfg_format_cpus(const struct cfg_cpus *cpus, char *out, size_t len)
 static bool cpus_dup(struct cfg_cpus *dst, const struct cfg_cpus *src)
 {
 	dst->cpu = NULL;
+	dst->col = NULL;
 	dst->n = 0;
 	if (!src->n)
 		return true;
 	dst->cpu = malloc(src->n * sizeof(int));
-	if (!dst->cpu)
+	dst->col = malloc(src->n * sizeof(unsigned));
+	if (!dst->cpu || !dst->col)
 		return false;
 	memcpy(dst->cpu, src->cpu, src->n * sizeof(int));
+	memcpy(dst->col, src->col, src->n * sizeof(unsigned));
 	dst->n = src->n;
 	return true;
 }
@@ -400,7 +403,7 @@ static void claim_cpus(struct checker *c, const struct cfg_cpus *cpus, struct cf
 		if (!c->dedicated)
 			continue; /* shared mode: anything goes (warned once) */
 		if (!in_dedicated(c, cpu)) {
-			diag_err(c->d, m,
+			diag_err(c->d, cfg_cpu_mark(cpus, i, m),
 				 "%s: CPU %d is not in host.dedicated_cores \"%s\"; %s need "
 				 "dedicated CPUs",
 				 path, cpu, c->dedstr, use == USE_PMD ? "PMD threads" : "vCPUs");
@@ -408,7 +411,7 @@ static void claim_cpus(struct checker *c, const struct cfg_cpus *cpus, struct cf
 		}
 		if (c->cpu[cpu].use != USE_NONE) {
 			describe_owner(c, cpu, who, sizeof(who));
-			diag_err(c->d, m,
+			diag_err(c->d, cfg_cpu_mark(cpus, i, m),
 				 "%s: CPU %d is already used by %s; each vCPU and PMD thread needs "
 				 "a CPU of its own",
 				 path, cpu, who);
@@ -436,7 +439,7 @@ static void check_emulator(struct checker *c, size_t v, const char *path)
 
 		if (c->cpu[cpu].use == USE_PMD || c->cpu[cpu].use == USE_VCPU) {
 			describe_owner(c, cpu, who, sizeof(who));
-			diag_err(c->d, vm->at[VM_EMULATOR_PIN],
+			diag_err(c->d, cfg_cpu_mark(&vm->emulator_pin, i, vm->at[VM_EMULATOR_PIN]),
 				 "%s.emulator_pin: CPU %d runs %s; put emulator threads on "
 				 "housekeeping CPUs outside the vCPU and PMD cores",
 				 path, cpu, who);

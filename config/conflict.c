@@ -42,7 +42,7 @@ static void check_cpus(const struct appliance *app, const struct appliance *othe
 			snprintf(who, sizeof(who), "vCPU %u of VM \"%s\"", b->vcpu, b->vm);
 		else
 			snprintf(who, sizeof(who), "a switch PMD thread");
-		diag_add(d, strict ? DIAG_ERROR : DIAG_WARNING, m,
+		diag_add(d, strict ? DIAG_ERROR : DIAG_WARNING, cfg_cpu_mark(cpus, i, m),
 			 "%s: CPU %d already runs %s of running appliance \"%s\"; pick another CPU "
 			 "or take \"%s\" down",
 			 path, cpus->cpu[i], who, other->name, other->name);

@@ -360,6 +360,45 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* The column of each CPU of a valid CPU list S (scalar N) in the file: the
+ * start of its number or range. Left 0 when the text cannot be mapped back
+ * (a multi-line scalar, escapes, block styles). */
+static void cpu_columns(const yaml_node_t *n, const char *s, unsigned *col, size_t cnt)
+{
+	unsigned base = (unsigned)n->start_mark.column + 1;
+	size_t k = 0;
+	const char *p = s;
+
+	switch (n->data.scalar.style) {
+	case YAML_PLAIN_SCALAR_STYLE:
+		break;
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+		base++; /* the opening quote */
+		break;
+	default:
+		return;
+	}
+	/* The source must hold exactly S on one line (no escapes, no folding). */
+	if (n->start_mark.line != n->end_mark.line ||
+	    n->end_mark.index - n->start_mark.index !=
+		strlen(s) + (base > n->start_mark.column + 1) * 2)
+		return;
+	while (*p && k < cnt) {
+		unsigned long lo = strtoul(p, NULL, 10), hi = lo;
+		const char *tok = p;
+
+		p += strcspn(p, "-,");
+		if (*p == '-')
+			hi = strtoul(p + 1, NULL, 10);
+		for (unsigned long c = lo; c <= hi && k < cnt; c++)
+			col[k++] = base + (unsigned)(tok - s);
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+}
+
 /* Parses scalar N into OBJ+f->off. Returns false (after reporting) when the
  * value is bad; the field then stays unset. */
 static bool parse_scalar(struct loader *l, const struct field *f, yaml_node_t *n, void *obj,
@@ -458,20 +497,24 @@ static bool parse_scalar(struct loader *l, const struct field *f, yaml_node_t *n
 				 path, quoted(s, q), CPUSET_MAX);
 			return false;
 		}
+		free(c->cpu);
+		free(c->col);
+		c->cpu = malloc(cnt * sizeof(int));
+		c->col = calloc(cnt, sizeof(unsigned));
+		c->n = 0;
+		if (!c->cpu || !c->col) {
+			l->d->oom = true;
+			return false;
+		}
+		cpu_columns(n, s, c->col, cnt);
 		for (size_t i = 0; i < cnt; i++) {
 			if (seen[cpus[i] / 64] & (1ull << (cpus[i] % 64))) {
-				diag_err(l->d, m, "%s: %s lists CPU %d twice; list each CPU once",
-					 path, quoted(s, q), cpus[i]);
+				diag_err(l->d, c->col[i] ? (struct cfg_mark){m.line, c->col[i]} : m,
+					 "%s: %s lists CPU %d twice; list each CPU once", path,
+					 quoted(s, q), cpus[i]);
 				return false;
 			}
 			seen[cpus[i] / 64] |= 1ull << (cpus[i] % 64);
-		}
-		free(c->cpu);
-		c->cpu = malloc(cnt * sizeof(int));
-		c->n = 0;
-		if (!c->cpu) {
-			l->d->oom = true;
-			return false;
 		}
 		memcpy(c->cpu, cpus, cnt * sizeof(int));
 		c->n = cnt;
@@ -1013,7 +1056,9 @@ void cfg_vm_release(struct cfg_vm *vm)
 	free(vm->cmdline);
 	free(vm->serial);
 	free(vm->pin.cpu);
+	free(vm->pin.col);
 	free(vm->emulator_pin.cpu);
+	free(vm->emulator_pin.col);
 	free(vm->nics);
 	free(vm->devices);
 }
@@ -1032,10 +1077,12 @@ void appliance_free(struct appliance *app)
 	}
 	free(app->sw.ports);
 	free(app->sw.pmd_cores.cpu);
+	free(app->sw.pmd_cores.col);
 	for (size_t i = 0; i < app->npfs; i++)
 		free(app->pfs[i].netdev);
 	free(app->pfs);
 	free(app->host.dedicated.cpu);
+	free(app->host.dedicated.col);
 	free(app->file);
 	free(app);
 }

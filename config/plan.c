@@ -59,29 +59,39 @@ static void check_cpu_list(struct planner *pl, const struct cfg_cpus *list, stru
 			   const char *path)
 {
 	struct host_cpumask missing = {{0}}, offline = {{0}};
+	struct cfg_mark first_missing = m, first_offline = m;
+	bool any_missing = false, any_offline = false;
 	char s[256];
 
 	for (size_t i = 0; i < list->n; i++) {
 		int cpu = list->cpu[i];
 
-		if (!host_cpu_in(&pl->h->present, cpu))
+		if (!host_cpu_in(&pl->h->present, cpu)) {
 			missing.w[cpu / 64] |= 1ull << (cpu % 64);
-		else if (!host_cpu_in(&pl->h->online, cpu))
+			if (!any_missing)
+				first_missing = cfg_cpu_mark(list, i, m);
+			any_missing = true;
+		} else if (!host_cpu_in(&pl->h->online, cpu)) {
 			offline.w[cpu / 64] |= 1ull << (cpu % 64);
+			if (!any_offline)
+				first_offline = cfg_cpu_mark(list, i, m);
+			any_offline = true;
+		}
 	}
 	host_format_mask(&missing, s, sizeof(s));
 	if (s[0])
-		diag_err(pl->d, m, "%s: CPU%s %s %s not exist on this host (it has CPUs %s)", path,
+		diag_err(pl->d, first_missing,
+			 "%s: CPU%s %s %s not exist on this host (it has CPUs %s)", path,
 			 strpbrk(s, ",-") ? "s" : "", s, strpbrk(s, ",-") ? "do" : "does",
 			 pl->cpus_str);
 	host_format_mask(&offline, s, sizeof(s));
 	if (s[0] && strpbrk(s, ",-"))
-		diag_err(pl->d, m,
+		diag_err(pl->d, first_offline,
 			 "%s: CPUs %s are offline; bring them online with echo 1 > "
 			 "/sys/devices/system/cpu/cpuN/online",
 			 path, s);
 	else if (s[0])
-		diag_err(pl->d, m,
+		diag_err(pl->d, first_offline,
 			 "%s: CPU %s is offline; bring it online with echo 1 > "
 			 "/sys/devices/system/cpu/cpu%s/online",
 			 path, s, s);
@@ -234,7 +244,7 @@ static void check_vm_numa(struct planner *pl, size_t v)
 		int n = pl->h->cpu_node[vm->pin.cpu[i]];
 
 		if (n >= 0 && n != vm_node(pl, vm)) {
-			diag_warn(pl->d, vm->at[VM_PIN],
+			diag_warn(pl->d, cfg_cpu_mark(&vm->pin, i, vm->at[VM_PIN]),
 				  "vms[%zu].pin: vCPU %zu runs on CPU %d of node %d but the VM's "
 				  "memory is on node %d; keep a VM's vCPUs and memory on one node",
 				  v, i, vm->pin.cpu[i], n, vm_node(pl, vm));

@@ -259,6 +259,47 @@ static void test_defaults_and_macs(void **state)
 	unlink(tmp);
 }
 
+/* Each CPU of a list knows its column, for errors about one CPU; text that
+ * cannot be mapped back (escapes) falls back to the list's position. */
+static void test_cpu_columns(void **state)
+{
+	static const char yaml[] = "name: t\n"
+				   "host:\n"
+				   "  dedicated_cores: 2-4,7\n"
+				   "vms:\n"
+				   "  - {name: a, kernel: k, pin: '2,3'}\n"
+				   "  - {name: b, kernel: k, pin: \"4,\\x37\"}\n";
+	char tmp[] = "/tmp/nfv-config-XXXXXX";
+	int fd = mkstemp(tmp);
+	struct appliance *app;
+	const struct cfg_cpus *c;
+	struct cfg_mark m;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)sizeof(yaml) - 1);
+	close(fd);
+	app = load_ok(tmp);
+	c = &app->host.dedicated;
+	assert_int_equal(c->n, 4);
+	assert_int_equal(c->col[0], 20); /* "2-4" covers CPUs 2, 3, 4 */
+	assert_int_equal(c->col[2], 20);
+	assert_int_equal(c->col[3], 24);
+	c = &app->vms[0].pin;
+	assert_int_equal(c->col[0], 32); /* after the quote */
+	assert_int_equal(c->col[1], 34);
+	m = cfg_cpu_mark(c, 1, app->vms[0].at[VM_PIN]);
+	assert_int_equal(m.line, 5);
+	assert_int_equal(m.col, 34);
+	c = &app->vms[1].pin; /* "\x37" is 7: no column */
+	assert_int_equal(c->cpu[1], 7);
+	assert_int_equal(c->col[1], 0);
+	m = cfg_cpu_mark(c, 1, app->vms[1].at[VM_PIN]);
+	assert_int_equal(m.line, 6);
+	assert_int_equal(m.col, 31);
+	appliance_free(app);
+	unlink(tmp);
+}
+
 /* Small xorshift PRNG: the same mutations on every run. */
 static uint32_t next_rand(uint32_t *s)
 {
@@ -351,6 +392,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid_corpus),    cmocka_unit_test(test_examples_roundtrip),
 	    cmocka_unit_test(test_demo_values),	      cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_defaults_and_macs), cmocka_unit_test(test_mutations),
+	    cmocka_unit_test(test_cpu_columns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
