@@ -315,7 +315,9 @@ static json_object *cmd_fdb_flush(const struct ctl_ctx *c, json_object *req)
 
 		if (!get_str(req, "port", &port, &e))
 			return e;
+		ports_lock(c->pt);
 		idx = port_find(c->pt, port);
+		ports_unlock(c->pt);
 		if (idx < 0)
 			return reply_err("no port named '%s'", port);
 	}

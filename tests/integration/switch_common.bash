@@ -60,15 +60,16 @@ sw_stop() {
 	return $rc
 }
 
-# vm_start NAME PATH MAC [extra virtio_user devargs]: a testpmd "VM".
+# vm_start NAME PATH MAC [extra virtio_user devargs] [extra testpmd args]:
+# a testpmd "VM".
 vm_start() {
-	local name=$1 path=$2 mac=$3 extra=${4:-} fifo=$TEST_TMP/$1.in fd
+	local name=$1 path=$2 mac=$3 extra=${4:-} targs=${5:-} fifo=$TEST_TMP/$1.in fd
 	rm -f "$fifo"; mkfifo "$fifo"
 	VM_LOG[$name]=$TEST_TMP/$name.log
 	stdbuf -oL -eL dpdk-testpmd --lcores '0@0,1@0' --file-prefix "${SW_PREFIX}$name" --no-pci -m 64 \
 		--single-file-segments --log-level='lib.eal:warning' \
 		--vdev "net_virtio_user0,path=$path,mac=$mac$extra" -- -i \
-		--total-num-mbufs=2048 --forward-mode=rxonly <"$fifo" >"${VM_LOG[$name]}" 2>&1 &
+		--total-num-mbufs=2048 --forward-mode=rxonly $targs <"$fifo" >"${VM_LOG[$name]}" 2>&1 &
 	VM_PID[$name]=$!
 	exec {fd}>"$fifo"
 	VM_FD[$name]=$fd

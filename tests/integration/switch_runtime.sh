@@ -6,7 +6,7 @@
 # restarts and after the peer restarts.
 . "$(dirname "$0")/switch_common.bash"
 sw_need 400
-echo "1..32"
+echo "1..36"
 
 sw_start || { tap_fail "switch starts without ports"; tap_done; }
 tap_ok "switch starts without ports"
@@ -87,6 +87,22 @@ r0=$(vm_rx vm3)
 vm_send vm1 52:54:00:00:00:03 5
 expect_rx "vm1 -> vm3 keeps working after vm2's removal" vm3 $((r0 + 5))
 vm_kill vm2
+
+# --- multiqueue: two queue pairs, both polled, per-queue counters --------
+expect_eq "port-add vmq with queues=2" \
+	"$(add "name=vmq,type=vhost-user,path=$TEST_TMP/vmq.sock,vlan=access:10,queues=2")" true
+vm_start vmq "$TEST_TMP/vmq.sock" 52:54:00:00:00:0e ",queues=2" "--rxq=2 --txq=2"
+wait_up vmq >/dev/null
+vm_start_fwd vmq
+settle 0.5
+r0=$(vm_rx vm1)
+vm_send vmq 52:54:00:00:00:01 4 # 4 frames per tx queue
+expect_rx "frames from both guest queues reach vm1" vm1 $((r0 + 8))
+expect_eq "the switch polls both queue pairs (per-queue rx 4/4)" \
+	"$(sw_stat vmq '.queues | map(.rx_packets) | map(tostring) | join("/")')" 4/4
+expect_eq "both guest rx queues are enabled and used as tx queues" \
+	"$(ctl '{"cmd":"ports"}' | jq -r '.ports[] | select(.name=="vmq") | "\(.rx_queues)/\(.tx_queues)"')" 2/2
+vm_kill vmq
 
 # --- switch as vhost-user client, peers as virtio-user servers -----------
 vm_kill vm1
