@@ -9,10 +9,11 @@ ELF=$BUILD/guest/nfguest.elf
 PORT=$((20000 + ($$ * 7) % 20000))
 
 # vm NAME APPEND NETDEV-ARGS...: start a VM in the background, log in NAME.log
+# (QEMU itself is the tracked process, so cleanup kills it; finish bounds it)
 vm() {
 	local name=$1 append=$2
 	shift 2
-	timeout -k 5 120 qemu-system-x86_64 -M q35 -accel tcg -nographic -no-reboot -m 128 \
+	qemu-system-x86_64 -M q35 -accel tcg -nographic -no-reboot -m 128 \
 		-vga none -nic none -kernel "$ELF" -append "$append" "$@" \
 		</dev/null >"$TEST_TMP/$name.log" 2>&1 &
 	track_pid $!
@@ -30,7 +31,15 @@ wait_ready() { # NAME [N]: until N "ready" lines (VM booted, NICs up)
 	done
 	return 1
 }
-finish() { local p; p=PID_$1; wait "${!p}"; }
+finish() { # NAME: wait up to 120 s for the VM to power off, else kill it
+	local p=PID_$1 i
+	for i in $(seq 600); do
+		kill -0 "${!p}" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -9 "${!p}" 2>/dev/null
+	wait "${!p}" 2>/dev/null
+}
 line() { grep -ao 'nfguest: .*' "$TEST_TMP/$1.log" | tail -n1; }
 expect() { # NAME REGEX DESCRIPTION
 	if line "$1" | grep -qE "$2"; then
@@ -43,7 +52,7 @@ expect() { # NAME REGEX DESCRIPTION
 
 # gen -> sink, polling, 60-byte frames
 P=$((PORT++))
-vm sink1 "mode=sink count=2000" $(nic n0 listen $P 52:54:00:00:00:02)
+vm sink1 "mode=sink count=2000 idle_ms=30000" $(nic n0 listen $P 52:54:00:00:00:02)
 wait_ready sink1
 vm gen1 "mode=gen count=2000 size=60 dst=52:54:00:00:00:02" $(nic n0 connect $P)
 finish gen1
@@ -53,7 +62,7 @@ expect sink1 '^nfguest: sink rx=2000 bad=0 pps=[0-9]+$' "sink polling verifies e
 
 # gen -> sink, sink in MSI-X interrupt mode, 1514-byte frames, transitional device
 P=$((PORT++))
-vm sink2 "mode=sink count=3000 irq=1" \
+vm sink2 "mode=sink count=3000 irq=1 idle_ms=30000" \
 	-netdev socket,id=n0,listen=127.0.0.1:$P -device virtio-net-pci,netdev=n0
 wait_ready sink2
 vm gen2 "mode=gen count=3000 size=1514" $(nic n0 connect $P)
@@ -70,9 +79,9 @@ fi
 # gen -> fwd (2 NICs, interrupt mode, 2 CPUs) -> sink
 P1=$((PORT++))
 P2=$((PORT++))
-vm sink3 "mode=sink count=2500" $(nic n0 listen $P2)
+vm sink3 "mode=sink count=2500 idle_ms=30000" $(nic n0 listen $P2)
 wait_ready sink3
-vm fwd3 "mode=fwd count=2500 idle_ms=20000 irq=1" -smp 2 $(nic n0 listen $P1) $(nic n1 connect $P2)
+vm fwd3 "mode=fwd count=2500 idle_ms=30000 irq=1" -smp 2 $(nic n0 listen $P1) $(nic n1 connect $P2)
 wait_ready fwd3 2
 vm gen3 "mode=gen count=2500 size=200" $(nic n0 connect $P1)
 finish gen3
@@ -84,7 +93,7 @@ expect sink3 '^nfguest: sink rx=2500 bad=0 pps=[0-9]+$' "sink behind fwd verifie
 # reflect: frames come back with MACs swapped (the generator does not read
 # them, so only what its RX ring holds is accepted: count a bounded run)
 P=$((PORT++))
-vm refl "mode=reflect count=200 idle_ms=20000" $(nic n0 listen $P)
+vm refl "mode=reflect count=200 idle_ms=30000" $(nic n0 listen $P)
 wait_ready refl
 vm gen4 "mode=gen count=200 size=64" $(nic n0 connect $P)
 finish gen4

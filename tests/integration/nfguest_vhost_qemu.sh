@@ -15,7 +15,7 @@ ELF=$BUILD/guest/nfguest.elf
 PREFIX=nfgvh$$
 trap 'test_cleanup; rm -rf /var/run/dpdk/$PREFIX' EXIT
 
-timeout -k 5 180 dpdk-testpmd -l 0-1 --no-pci --no-huge -m 256 --file-prefix "$PREFIX" \
+dpdk-testpmd -l 0-1 --no-pci --no-huge -m 256 --file-prefix "$PREFIX" \
 	--vdev "net_vhost0,iface=$TEST_TMP/vh0.sock" --vdev "net_vhost1,iface=$TEST_TMP/vh1.sock" \
 	-- --forward-mode=io --auto-start --nb-cores=1 --total-num-mbufs=16384 --stats-period 5 \
 	</dev/null >"$TEST_TMP/testpmd.log" 2>&1 &
@@ -27,7 +27,7 @@ done
 [ -S "$TEST_TMP/vh1.sock" ] || { tap_fail "testpmd did not create its vhost-user sockets"; tap_diag <"$TEST_TMP/testpmd.log"; tap_done; }
 
 vm() { # NAME SOCKET APPEND
-	timeout -k 5 120 qemu-system-x86_64 -M q35,memory-backend=mem -accel tcg -nographic \
+	qemu-system-x86_64 -M q35,memory-backend=mem -accel tcg -nographic \
 		-no-reboot -m 128 -vga none -nic none \
 		-object memory-backend-memfd,id=mem,size=128M,share=on \
 		-chardev socket,id=c0,path="$2" -netdev vhost-user,id=n0,chardev=c0 \
@@ -37,7 +37,7 @@ vm() { # NAME SOCKET APPEND
 }
 last() { grep -ao 'nfguest: .*' "$TEST_TMP/$1.log" | tail -n1; }
 
-vm sink "$TEST_TMP/vh1.sock" "mode=sink count=2000"
+vm sink "$TEST_TMP/vh1.sock" "mode=sink count=2000 idle_ms=30000"
 SINK=$!
 for i in $(seq 300); do
 	grep -aq 'sink ready' "$TEST_TMP/sink.log" && break
@@ -45,8 +45,16 @@ for i in $(seq 300); do
 done
 vm gen "$TEST_TMP/vh0.sock" "mode=gen count=2000 size=128 rate=1000"
 GEN=$!
-wait $GEN
-wait $SINK
+finish() { # PID: wait up to 120 s, else kill
+	for _ in $(seq 600); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+finish $GEN
+finish $SINK
 if last gen | grep -qE '^nfguest: gen tx=2000 pps=[0-9]+$'; then
 	tap_ok "gen through vhost-user: $(last gen)"
 else
