@@ -41,6 +41,27 @@ static uint32_t cpuid_apic_id(void)
 	return b >> 24;
 }
 
+/* The 10 ms INIT de-assert wait of the MP spec. Like Linux, skip it on
+ * CPUs with an integrated APIC that do not need it (Intel family 6+, AMD
+ * family 0xF+) and under a hypervisor, where it only costs boot time. */
+static uint64_t init_delay_us(void)
+{
+	uint32_t a, b, c, d, family;
+	char vendor[12];
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (c & (1u << 31))
+		return 0;
+	family = (a >> 8) & 0xf;
+	if (family == 0xf)
+		family += (a >> 20) & 0xff;
+	cpuid(0, 0, &a, (uint32_t *)&vendor[0], (uint32_t *)&vendor[8], (uint32_t *)&vendor[4]);
+	if ((!memcmp(vendor, "GenuineIntel", 12) && family >= 6) ||
+	    (!memcmp(vendor, "AuthenticAMD", 12) && family >= 0xf))
+		return 0;
+	return INIT_DELAY_US;
+}
+
 static void send_all(const struct cpu_list *cpus, uint32_t bsp, uint32_t icr,
 		     struct smp_result *res)
 {
@@ -95,7 +116,7 @@ int smp_start(const struct cpu_list *cpus, unsigned int timeout_ms, struct smp_r
 
 	start = rdtsc();
 	send_all(cpus, bsp, ICR_INIT, res);
-	udelay(INIT_DELAY_US);
+	udelay(init_delay_us());
 	send_all(cpus, bsp, ICR_STARTUP | (TRAMP_BASE >> 12), res);
 	udelay(SIPI_DELAY_US);
 	if (__atomic_load_n(&ap_online, __ATOMIC_SEQ_CST) < res->expected)
