@@ -22,7 +22,7 @@ nfvisor) [ -x "$BUILD/nfvisor-vmm" ] || NOVMM="$BUILD/nfvisor-vmm is not built (
 qemu) command -v qemu-system-x86_64 >/dev/null || NOVMM="qemu-system-x86_64 not in L1 (pass --qemu to l1run.sh)" ;;
 *) NOVMM="NESTED_L2_VMM='$VMM' is neither nfvisor nor qemu" ;;
 esac
-BOOT_TIMEOUT=${NESTED_BOOT_TIMEOUT:-240}
+BOOT_TIMEOUT=${NESTED_BOOT_TIMEOUT:-120}
 
 hp_free() { awk '/^HugePages_Free:/ {print $2}' /proc/meminfo; }
 

@@ -128,7 +128,13 @@ mod_order() { # mod_order NAME...: modules with dependencies first, one path per
 }
 KVM_MODS=$(mod_order irqbypass ccp kvm kvm-amd)
 VFIO_MODS=$(mod_order vfio vfio_iommu_type1 vfio-pci nvme)
-BASE_TOOLS=(/usr/bin/bash /usr/bin/timeout)
+# Real GNU/Linux tools for tests (busybox provides the rest): every program of
+# these Debian packages that is installed, plus a few single programs.
+BASE_PKGS="bash coreutils grep sed findutils diffutils procps psmisc jq strace"
+BASE_EXTRA="taskset flock setsid nsenter unshare ip"
+mapfile -t BASE_TOOLS < <( { dpkg -L $BASE_PKGS 2>/dev/null | grep -E "^/(usr/)?s?bin/[^/]+\$"
+	for t in $BASE_EXTRA; do command -v "$t" || true; done; } |
+	while read -r f; do [ -f "$f" ] && [ -x "$f" ] && echo "$f"; done | sort -u)
 
 base_key=$( { echo "$LAYER_VERSION $KVER"; sed -n '/^#L1INIT-BEGIN/,/^#L1INIT-END/p' "$0";
 	for f in $(command -v busybox) "${BASE_TOOLS[@]}" $KVM_MODS $VFIO_MODS $(command -v nvme || true); do
