@@ -123,6 +123,15 @@ else
 	tap_skip "nfguest runs" "$NFGUEST not built"
 fi
 
+# Shortage in L1's private pool: refused before any KVM object exists,
+# nothing taken from the pool, no file, no process.
+free=$(cat $HP/free_hugepages 2>/dev/null || echo 0)
+run "hugepage shortage: needed/free counts and the fix" 1 \
+	"needs $((free + 8)) free 2M hugepages, only $free free; reserve them with: echo $(($(cat $HP/nr_hugepages) + 8)) > $HP/nr_hugepages" \
+	--kernel "$MINI" --memory $(((free + 8) * 2))M
+tap_check "hugepage shortage: pool untouched" [ "$(cat $HP/free_hugepages)" = "$free" ]
+tap_check "hugepage shortage: no VMM process left" bash -c "! pgrep -x nfvisor-vmm >/dev/null"
+
 tap_check "all guest hugepages returned to the pool" \
 	[ "$(cat $HP/free_hugepages 2>/dev/null || echo 0)" = "$hp_free_before" ]
 tap_check "no file left in /dev/hugepages" \
