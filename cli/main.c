@@ -18,6 +18,13 @@ static const struct command {
     {"plan", cmd_plan,
      "plan [--json] [--sysfs-root DIR] FILE\n"
      "                            show what `up` would do on this host, without changing it"},
+    {"up", cmd_up,
+     "up [--foreground] FILE   bring the appliance up (host prep, switch, VMs) and supervise "
+     "it"},
+    {"down", cmd_down,
+     "down NAME|FILE           stop everything and restore the host as up found it"},
+    {"status", cmd_status,
+     "status [--json] [NAME]   components, pids, cores, uptime, restarts, port counters"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* Restart loop for a running appliance. */
+#define LOG_PREFIX "supervisor"
+#include "orch/supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "config/appliance.h"
+#include "orch/orch.h"
+#include "orch/proc.h"
+#include "orch/state.h"
+
+struct watch {
+	time_t recent[SUPERVISOR_MAX_RESTARTS]; /* times of the last restarts */
+	size_t nrecent;
+};
+
+static enum cfg_restart policy(const struct orch *o, const char *comp)
+{
+	const struct appliance *app = orch_appliance(o);
+
+	if (!strncmp(comp, "vm.", 3))
+		for (size_t v = 0; v < app->nvms; v++)
+			if (!strcmp(app->vms[v].name, comp + 3))
+				return app->vms[v].restart;
+	return CFG_RESTART_ALWAYS; /* the switch */
+}
+
+/* Whether another restart fits in the window (and records it). */
+static bool may_restart(struct watch *w, time_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < w->nrecent; i++)
+		if (now - w->recent[i] < SUPERVISOR_WINDOW_S)
+			w->recent[k++] = w->recent[i];
+	w->nrecent = k;
+	if (k >= SUPERVISOR_MAX_RESTARTS)
+		return false;
+	w->recent[w->nrecent++] = now;
+	return true;
+}
+
+static void handle_exit(struct orch *o, struct watch *w, struct proc_rec *r, int status)
+{
+	struct orch_state *st = orch_state(o);
+	enum cfg_restart pol = policy(o, r->comp);
+	bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	char how[96];
+	int ret;
+
+	proc_describe_status(status, how, sizeof(how));
+	state_event(st, "%s (pid %d) exited: %s", r->comp, (int)r->pid, how);
+	r->pid = 0;
+	if (pol == CFG_RESTART_NEVER || (pol == CFG_RESTART_ON_FAILURE && clean)) {
+		r->state = clean ? PROC_STOPPED : PROC_FAILED;
+		state_proc_write(st, r);
+		state_event(st, "%s not restarted (restart: %s)", r->comp, cfg_restart_name(pol));
+		return;
+	}
+	if (!may_restart(w, time(NULL))) {
+		r->state = PROC_FAILED;
+		state_proc_write(st, r);
+		state_event(st,
+			    "%s failed: %d restarts within %d s; giving up (nfvisor down, fix, up)",
+			    r->comp, SUPERVISOR_MAX_RESTARTS, SUPERVISOR_WINDOW_S);
+		return;
+	}
+	r->state = PROC_RESTARTING;
+	state_proc_write(st, r);
+	ret = orch_restart(o, r->comp);
+	if (ret) {
+		state_event(st, "restarting %s failed: %s; will retry", r->comp, strerror(-ret));
+		return;
+	}
+	if (!state_proc_read(st, r->comp, r))
+		state_event(st, "restarted %s (pid %d, restart %u)", r->comp, (int)r->pid,
+			    r->restarts);
+}
+
+/* One pass: reap exited children and handle them; retry components left
+ * not running after a failed restart. */
+static void check_all(struct orch *o, struct watch *watches)
+{
+	struct orch_state *st = orch_state(o);
+
+	for (size_t i = 0; i < orch_ncomps(o); i++) {
+		struct proc_rec r;
+		int status = 0;
+
+		if (state_proc_read(st, orch_comp(o, i), &r))
+			continue;
+		if (r.state == PROC_FAILED || r.state == PROC_STOPPED)
+			continue;
+		if (r.pid > 0) {
+			int got = proc_reap(r.pid, &status);
+
+			if (got == 0)
+				continue;
+			if (got < 0) {
+				if (proc_alive(&r))
+					continue;
+				status = 0x100 * 255; /* not our child: unknown, count as failure */
+			}
+		} else {
+			status = 0x100 * 255; /* a restart that failed */
+		}
+		handle_exit(o, &watches[i], &r, status);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		; /* test hooks and other strays */
+}
+
+int supervisor_run(struct orch *o, const struct orch_opts *opts, bool foreground)
+{
+	struct watch *watches = calloc(orch_ncomps(o) + 1, sizeof(*watches));
+	struct timespec tick = {0, 250 * 1000000L};
+	sigset_t set;
+	int sig, ret = 0;
+
+	if (!watches)
+		return -ENOMEM;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	state_event(orch_state(o), "supervisor running (pid %d, %s)", (int)getpid(),
+		    foreground ? "foreground" : "daemon");
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+			break;
+		check_all(o, watches);
+	}
+	state_event(orch_state(o), "supervisor stopping (signal %d)", sig);
+	if (foreground) {
+		char name[CFG_NAME_MAX];
+
+		snprintf(name, sizeof(name), "%s", orch_appliance(o)->name);
+		printf("\nnfvisor: %s received; taking \"%s\" down\n", strsignal(sig), name);
+		fflush(stdout);
+		ret = orch_down(name, opts, true);
+	}
+	free(watches);
+	return ret;
+}
