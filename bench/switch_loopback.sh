@@ -14,6 +14,10 @@
 # packet = busy cycles of its PMD lcore / packets it received in the window.
 #   bench/switch_loopback.sh [--runs N] [--window S] [--sizes "64 1518"]
 #                            [--contenders "switch testpmd ovs"] [--bursts N]
+# Every process runs in its own session (setsid): with the kernel's
+# scheduler autogroups, a daemon that detaches (ovs-vswitchd --detach) would
+# otherwise get a whole group's CPU share on a busy machine while the others
+# share one with the invoking shell.
 # Needs root, 2 CPUs, ~600 free 2 MiB hugepages. Not part of make check.
 set -u
 cd "$(dirname "$0")/.."
@@ -54,6 +58,7 @@ cleanup_point() {
 	GEN_PID= CON_PID=
 	if [ -f "$T/ovs/vswitchd.pid" ]; then
 		kill -TERM "$(cat "$T/ovs/vswitchd.pid")" 2>/dev/null; sleep 1
+		[ -f "$T/ovs/vswitchd.pid" ] &&
 		kill -9 "$(cat "$T/ovs/vswitchd.pid")" 2>/dev/null
 	fi
 	if [ -f "$T/ovs/ovsdb.pid" ]; then kill -9 "$(cat "$T/ovs/ovsdb.pid")" 2>/dev/null; fi
@@ -67,7 +72,7 @@ MAC0=52:54:00:00:00:01 MAC1=52:54:00:00:00:02
 gen_start() { # gen_start SIZE
 	local fifo=$T/gen.in
 	rm -f "$fifo"; mkfifo "$fifo"
-	stdbuf -oL dpdk-testpmd --lcores '0@0,1@0' --file-prefix "${P}gen" --no-pci -m 512 \
+	setsid stdbuf -oL dpdk-testpmd --lcores '0@0,1@0' --file-prefix "${P}gen" --no-pci -m 512 \
 		--single-file-segments --log-level=lib.eal:warning \
 		--vdev "net_virtio_user0,path=$T/a.sock,mac=$MAC0,server=1" \
 		--vdev "net_virtio_user1,path=$T/b.sock,mac=$MAC1,server=1" -- -i \
@@ -85,7 +90,7 @@ gen() { echo "$1" >&"$GEN_FD"; }
 con_start() { # con_start NAME
 	case $1 in
 	switch)
-		"$BUILD/nfvisor-switch" --pmd-cores 1 --main-core 0 --ctl "$T/ctl.sock" \
+		setsid "$BUILD/nfvisor-switch" --pmd-cores 1 --main-core 0 --ctl "$T/ctl.sock" \
 			--file-prefix "${P}sw" --memory 256 --mbufs 16383 \
 			--port "name=p0,type=vhost-user,path=$T/a.sock,mode=client,vlan=access:10" \
 			--port "name=p1,type=vhost-user,path=$T/b.sock,mode=client,vlan=access:10" \
@@ -98,7 +103,7 @@ con_start() { # con_start NAME
 		done
 		return 1 ;;
 	testpmd)
-		dpdk-testpmd --lcores '0@0,1@1' --file-prefix "${P}vh" --no-pci -m 256 \
+		setsid dpdk-testpmd --lcores '0@0,1@1' --file-prefix "${P}vh" --no-pci -m 256 \
 			--log-level=lib.eal:warning \
 			--vdev "net_vhost0,iface=$T/a.sock,client=1" \
 			--vdev "net_vhost1,iface=$T/b.sock,client=1" -- --forward-mode=io \
