@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,35 +27,50 @@
 #define UP_USAGE   "usage: nfvisor up [--foreground] FILE\n"
 #define READY_MARK "\001nfvisor-ready\n"
 
-/* Parent side: copy the child's output until EOF; the exit status is 0 if
- * the ready marker came, else the child's. */
-static int relay(int fd, pid_t child)
+/* Parent side: copy the child's stdout (FD[0]) and stderr (FD[1]) until
+ * both end; the exit status is 0 if the ready marker came, else the
+ * child's. */
+static int relay(const int fd[2], pid_t child)
 {
-	char buf[4096];
+	struct pollfd p[2] = {{.fd = fd[0], .events = POLLIN}, {.fd = fd[1], .events = POLLIN}};
 	size_t mlen = strlen(READY_MARK);
 	bool ready = false;
-	ssize_t n;
-	int st;
+	char buf[4096];
+	int st, open_fds = 2;
 
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		char *m;
-
-		if (n < 0) {
+	while (open_fds) {
+		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		m = memmem(buf, (size_t)n, READY_MARK, mlen);
-		if (m) {
-			ready = true;
-			memmove(m, m + mlen, (size_t)n - (size_t)(m - buf) - mlen);
-			n -= (ssize_t)mlen;
+		for (int i = 0; i < 2; i++) {
+			FILE *out = i ? stderr : stdout;
+			ssize_t n;
+			char *m;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+				continue;
+			}
+			m = i ? NULL : memmem(buf, (size_t)n, READY_MARK, mlen);
+			if (m) {
+				ready = true;
+				memmove(m, m + mlen, (size_t)n - (size_t)(m - buf) - mlen);
+				n -= (ssize_t)mlen;
+			}
+			if (n > 0)
+				fwrite(buf, 1, (size_t)n, out);
+			fflush(out);
 		}
-		if (n > 0 && fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			break;
-		fflush(stdout);
 	}
-	close(fd);
 	if (ready)
 		return 0;
 	if (waitpid(child, &st, 0) == child && WIFEXITED(st))
@@ -89,7 +105,7 @@ int cmd_up(int argc, char **argv)
 	struct orch_opts oo = {0};
 	struct orch *o = NULL;
 	bool foreground = false;
-	int opt, p[2], ret;
+	int opt, po[2], pe[2], ret;
 	pid_t child;
 
 	optind = 1;
@@ -122,7 +138,7 @@ int cmd_up(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!foreground) {
-		if (pipe2(p, O_CLOEXEC)) {
+		if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
 			perror("nfvisor up: pipe");
 			return EXIT_INVALID;
 		}
@@ -133,15 +149,20 @@ int cmd_up(int argc, char **argv)
 			return EXIT_INVALID;
 		}
 		if (child > 0) {
-			close(p[1]);
-			return relay(p[0], child);
+			int fds[2] = {po[0], pe[0]};
+
+			close(po[1]);
+			close(pe[1]);
+			return relay(fds, child);
 		}
-		close(p[0]);
+		close(po[0]);
+		close(pe[0]);
 		setsid();
 		signal(SIGHUP, SIG_IGN);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[1]);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[1]);
+		close(pe[1]);
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	}
 	ret = orch_up(argv[optind], &oo, &o);

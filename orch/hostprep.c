@@ -70,8 +70,10 @@ int hostprep_hugepages(struct sysfs *fs, struct orch_state *st, const struct pla
 		snprintf(one, sizeof(one), "%u", want);
 		ret = sysfs_write(fs, one, "%s/nr_hugepages", rel);
 		if (ret) {
-			pr_err("writing %u to /%s/nr_hugepages failed: %s", want, rel,
-			       strerror(-ret));
+			pr_err("writing %u to /%s/nr_hugepages failed: %s; free memory or "
+			       "reserve the pages at boot (hugepages=%u on the kernel command "
+			       "line)",
+			       want, rel, strerror(-ret), want);
 			return ret;
 		}
 		ret = sysfs_read_uint(fs, &now, "%s/nr_hugepages", rel);

@@ -7,3 +7,7 @@ $(BUILD)/obj/orch/hostprep.o: CFLAGS_EXTRA = $(shell pkg-config --cflags libnl-r
 ORCH_LIBS := $(shell pkg-config --libs libnl-route-3.0) -ljson-c
 ORCH_HOST_OBJS := $(addprefix $(BUILD)/obj/,orch/state.o orch/hostprep.o config/host.o \
 	vfio/sysfs.o vfio/bind.o vfio/vf_netlink.o common/log.o common/parse.o)
+$(eval $(call unit_test,test_orch_state,$(BUILD)/obj/orch/state.o $(BUILD)/obj/common/log.o))
+$(eval $(call unit_test,test_orch_hostprep,$(ORCH_HOST_OBJS) \
+	$(BUILD)/obj/tests/unit/fake_sysfs.o $(addprefix $(BUILD)/obj/config/,diag.o load.o \
+	check.o dump.o),$(ORCH_LIBS) -lyaml))

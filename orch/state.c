@@ -107,6 +107,22 @@ static int state_init(const char *dir, bool create, struct orch_state **out)
 	ret = read_journal(s, &text);
 	if (ret)
 		goto err;
+	{
+		/* A torn last line (crash mid-write) is cut off: its change was
+		 * never made, and a later entry must not be glued to it. */
+		char *last = strrchr(text, '\n');
+		size_t keep = last ? (size_t)(last - text) + 1 : 0;
+
+		if (keep != strlen(text)) {
+			pr_warn("journal %s/%s: dropping a torn last entry \"%s\"", dir,
+				STATE_JOURNAL, text + keep);
+			if (ftruncate(s->jfd, (off_t)keep) || fsync(s->jfd)) {
+				ret = -errno;
+				goto err;
+			}
+			text[keep] = '\0';
+		}
+	}
 	for (char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
 		unsigned seq;
 
@@ -151,22 +167,24 @@ void state_close(struct orch_state *s)
 	free(s);
 }
 
-/* One write() of LINE, then fsync. A short write leaves a torn line, which
- * readers ignore; we terminate it so the next entry starts on its own line. */
+/* One write() of LINE, then fsync. A short write is cut off again. */
 static int journal_write(struct orch_state *s, const char *line, size_t len)
 {
+	off_t end = lseek(s->jfd, 0, SEEK_END);
 	ssize_t w;
 
 	do
 		w = write(s->jfd, line, len);
 	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return -errno;
-	if ((size_t)w != len) {
-		if (write(s->jfd, "\n", 1) < 0)
-			return -errno;
+	if (w >= 0 && (size_t)w != len) {
+		/* Cut the partial line off again (the change is not made). */
+		if (end >= 0 && ftruncate(s->jfd, end))
+			pr_warn("journal %s: cannot cut a partial entry: %s", s->dir,
+				strerror(errno));
 		return -EIO;
 	}
+	if (w < 0)
+		return -errno;
 	if (fsync(s->jfd))
 		return -errno;
 	return 0;
