@@ -202,8 +202,29 @@ const struct l2_port_cfg *l2_port_cfg(const struct l2 *l2, unsigned port)
 	return &l2->cfg[port];
 }
 
+/* (vlan, mac) packed like the FDB's keys, for the burst cache. */
+static uint64_t cache_key(uint16_t vlan, const uint8_t *mac)
+{
+	uint64_t k = (uint64_t)1 << 63 | (uint64_t)vlan << 48;
+
+	for (int i = 0; i < 6; i++)
+		k |= (uint64_t)mac[i] << (8 * (5 - i));
+	return k;
+}
+
+void l2_cache_reset(struct l2_cache *c)
+{
+	c->src_key = c->dst_key = 0;
+}
+
 void l2_decide(struct l2 *l2, unsigned in_port, const uint8_t *frame, uint32_t len, uint64_t now_ms,
 	       struct l2_verdict *v)
+{
+	l2_decide_cached(l2, NULL, in_port, frame, len, now_ms, v);
+}
+
+void l2_decide_cached(struct l2 *l2, struct l2_cache *c, unsigned in_port, const uint8_t *frame,
+		      uint32_t len, uint64_t now_ms, struct l2_verdict *v)
 {
 	const struct l2_port_cfg *cfg;
 	uint64_t members;
@@ -237,9 +258,28 @@ void l2_decide(struct l2 *l2, unsigned in_port, const uint8_t *frame, uint32_t l
 		v->vlan = cfg->access_vlan;
 	}
 
-	/* Source: learn (and enforce the port's MAC limit / static bindings). */
+	/* Source: learn (and enforce the port's MAC limit / static bindings).
+	 * Within a burst, a source just handled gives the same answer. */
 	if (fdb_mac_learnable(frame + 6)) {
-		v->learn = fdb_learn(l2->fdb, v->vlan, frame + 6, in_port, now_ms);
+		uint64_t sk = c ? cache_key(v->vlan, frame + 6) : 0;
+
+		if (c && c->src_key == sk && c->src_port == in_port) {
+			v->learn = c->src_res;
+		} else {
+			v->learn = fdb_learn(l2->fdb, v->vlan, frame + 6, in_port, now_ms);
+			if (c) {
+				/* A new/moved entry may be a destination the
+				 * cache remembers as unknown. */
+				if (v->learn == FDB_LEARN_NEW || v->learn == FDB_LEARN_MOVED)
+					c->dst_key = 0;
+				c->src_key = sk;
+				c->src_port = (uint16_t)in_port;
+				c->src_res =
+				    v->learn == FDB_LEARN_NEW || v->learn == FDB_LEARN_MOVED
+					? FDB_LEARN_REFRESHED
+					: v->learn;
+			}
+		}
 		if (v->learn == FDB_LEARN_LIMIT || v->learn == FDB_LEARN_STATIC) {
 			v->drop = L2_DROP_MAC_LIMIT;
 			return;
@@ -248,7 +288,19 @@ void l2_decide(struct l2 *l2, unsigned in_port, const uint8_t *frame, uint32_t l
 
 	members = atomic_load_explicit(&l2->members[v->vlan], memory_order_acquire) &
 		  atomic_load_explicit(&l2->up_mask, memory_order_relaxed);
-	dst = (frame[0] & 1) ? -1 : fdb_lookup(l2->fdb, v->vlan, frame);
+	if (frame[0] & 1) {
+		dst = -1;
+	} else if (c) {
+		uint64_t dk = cache_key(v->vlan, frame);
+
+		if (c->dst_key != dk) {
+			c->dst_key = dk;
+			c->dst = fdb_lookup(l2->fdb, v->vlan, frame);
+		}
+		dst = c->dst;
+	} else {
+		dst = fdb_lookup(l2->fdb, v->vlan, frame);
+	}
 	if (dst < 0) {
 		/* Broadcast, multicast and unknown unicast: every other member. */
 		v->flood = true;

@@ -89,6 +89,21 @@ const struct l2_port_cfg *l2_port_cfg(const struct l2 *l2, unsigned port);
 void l2_decide(struct l2 *l2, unsigned in_port, const uint8_t *frame, uint32_t len, uint64_t now_ms,
 	       struct l2_verdict *v);
 
+/* Per-burst memo of the last source learned and destination looked up, so
+ * a burst of frames between the same pair costs one FDB access each. Owned
+ * by one lcore; reset it before every burst (entries may change between
+ * bursts, never mind within one). */
+struct l2_cache {
+	uint64_t src_key, dst_key; /* 0 = empty */
+	uint16_t src_port;
+	enum fdb_learn_result src_res;
+	int dst;
+};
+void l2_cache_reset(struct l2_cache *c);
+/* l2_decide() with a burst cache (c may be NULL). */
+void l2_decide_cached(struct l2 *l2, struct l2_cache *c, unsigned in_port, const uint8_t *frame,
+		      uint32_t len, uint64_t now_ms, struct l2_verdict *v);
+
 /* Tag operations on a frame in place. l2_tag_pop: frame is tagged; the
  * untagged frame starts at frame + L2_TAG_LEN afterwards. l2_tag_push: start
  * is L2_TAG_LEN bytes before an untagged frame; afterwards a tagged frame

@@ -218,6 +218,7 @@ static unsigned poll_queue(struct pmd_lcore *lc, struct pmd_q *q, uint64_t now_m
 	struct pmd *pmd = lc->pmd;
 	struct rte_mbuf *pkts[PMD_BURST];
 	struct port_counters *c = &lc->cnt[q->d.port];
+	struct l2_cache cache;
 	uint64_t bytes = 0;
 	uint16_t n;
 
@@ -228,6 +229,7 @@ static unsigned poll_queue(struct pmd_lcore *lc, struct pmd_q *q, uint64_t now_m
 		n = rte_eth_rx_burst(q->d.eth_port, q->d.queue, pkts, PMD_BURST);
 	if (!n)
 		return 0;
+	l2_cache_reset(&cache);
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -237,8 +239,8 @@ static unsigned poll_queue(struct pmd_lcore *lc, struct pmd_q *q, uint64_t now_m
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		bytes += m->pkt_len;
-		l2_decide(pmd->l2, q->d.port, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-			  now_ms, &v);
+		l2_decide_cached(pmd->l2, &cache, q->d.port, rte_pktmbuf_mtod(m, const uint8_t *),
+				 m->data_len, now_ms, &v);
 		if (v.drop != L2_FWD) {
 			cnt_add(&c->drops[l2_drop_map[v.drop]], 1);
 			rte_pktmbuf_free(m);

@@ -263,6 +263,44 @@ static void test_mac_move(void **state)
 	assert_int_equal(v.out_mask, P(4));
 }
 
+/* The burst cache gives the same verdicts as the uncached decision, learns
+ * once per source, and sees destinations learned earlier in the burst. */
+static void test_burst_cache(void **state)
+{
+	struct env *e = *state;
+	struct l2_verdict v, w;
+	struct l2_cache c;
+	uint8_t buf[64];
+
+	l2_cache_reset(&c);
+	l2_decide_cached(e->l2, &c, 0, buf, frame(buf, mac_b, mac_a, -1), 0, &v);
+	assert_true(v.flood);
+	assert_int_equal(v.learn, FDB_LEARN_NEW);
+	l2_decide_cached(e->l2, &c, 0, buf, frame(buf, mac_b, mac_a, -1), 0, &v);
+	assert_true(v.flood);
+	assert_int_equal(v.learn, FDB_LEARN_REFRESHED);
+	/* b appears on port 1 within the same burst (other queue, same cache
+	 * object in a test): a -> b is now unicast. */
+	l2_decide_cached(e->l2, &c, 1, buf, frame(buf, mac_a, mac_b, -1), 0, &v);
+	assert_int_equal(v.out_mask, P(0));
+	l2_decide_cached(e->l2, &c, 0, buf, frame(buf, mac_b, mac_a, -1), 0, &v);
+	l2_decide(e->l2, 0, buf, frame(buf, mac_b, mac_a, -1), 0, &w);
+	assert_int_equal(v.out_mask, P(1));
+	assert_int_equal(w.out_mask, P(1));
+	/* A refused source stays refused for the whole burst. */
+	assert_int_equal(fdb_set_port_limit(e->fdb, 2, 1), 0);
+	l2_cache_reset(&c);
+	l2_decide_cached(e->l2, &c, 2, buf, frame(buf, mac_bcast, mac_c, -1), 0, &v);
+	assert_int_equal(v.drop, L2_FWD);
+	for (int i = 0; i < 3; i++) {
+		l2_decide_cached(e->l2, &c, 2, buf, frame(buf, mac_bcast, mac_mcast, -1), 0, &v);
+		l2_decide_cached(e->l2, &c, 2, buf,
+				 frame(buf, mac_a, (const uint8_t[6]){2, 0, 0, 0, 0, 9}, -1), 0,
+				 &v);
+		assert_int_equal(v.drop, L2_DROP_MAC_LIMIT);
+	}
+}
+
 static void test_tag_ops(void **state)
 {
 	uint8_t buf[68], ref[64];
@@ -342,6 +380,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_port_down_and_detach, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mac_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mac_move, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_burst_cache, setup, teardown),
 	    cmocka_unit_test(test_tag_ops),
 	    cmocka_unit_test(test_parse_vlan),
 	    cmocka_unit_test(test_rate),
