@@ -270,22 +270,30 @@ static int setup_memslots(struct vm *vm)
 	return 0;
 }
 
-static int setup_console(struct vm *vm)
+/* Opened before guest RAM is allocated: a bad path fails fast. */
+static int open_serial_out(struct vm *vm)
 {
 	int ret;
 
 	vm->serial_out_fd = STDOUT_FILENO;
-	if (vm->cfg.serial_file) {
-		vm->serial_out_fd =
-		    open(vm->cfg.serial_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (vm->serial_out_fd < 0) {
-			ret = -errno;
-			pr_err("cannot open serial output file %s: %s (fix --serial file:PATH)",
-			       vm->cfg.serial_file, strerror(-ret));
-			return ret;
-		}
-		vm->serial_out_owned = true;
+	if (!vm->cfg.serial_file)
+		return 0;
+	vm->serial_out_fd =
+	    open(vm->cfg.serial_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (vm->serial_out_fd < 0) {
+		ret = -errno;
+		pr_err("cannot open serial output file %s: %s (fix --serial file:PATH)",
+		       vm->cfg.serial_file, strerror(-ret));
+		return ret;
 	}
+	vm->serial_out_owned = true;
+	return 0;
+}
+
+static int setup_console(struct vm *vm)
+{
+	int ret;
+
 	ret = serial_create(vm->serial_out_fd, serial_irq, vm, &vm->serial);
 	if (ret)
 		return ret;
@@ -453,6 +461,9 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		pr_err("setting up signal handling: %s", strerror(-ret));
 		goto err;
 	}
+	ret = open_serial_out(vm);
+	if (ret)
+		goto err;
 	ret = guest_mem_create(cfg->mem_size, cfg->hugepages, &vm->mem);
 	if (ret)
 		goto err;

@@ -58,6 +58,11 @@ expect "stray argument" 2 "unexpected argument 'extra'" --kernel "$KERNEL" extra
 expect "missing kernel file" 1 'kernel /nonexistent/vmlinux' --kernel /nonexistent/vmlinux \
 	--hugepages none --memory 32M
 
+expect "unwritable --serial file" 1 'cannot open serial output file /nonexistent/dir/console.log' \
+	--kernel "$KERNEL" --serial file:/nonexistent/dir/console.log
+expect "--initrd missing" 1 'initrd /nonexistent/initrd' --kernel "$KERNEL" \
+	--initrd /nonexistent/initrd --hugepages none --memory 32M
+
 # Hugepage shortage: ask for more 2 MiB pages than the pool has at all (the
 # pool is shared with other tests on this host, so exact counts are checked
 # in tests/kvm/vmm_boot.sh, where the pool is private).
