@@ -73,6 +73,7 @@ struct serial {
 	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
 	bool thr_ipending; /* THRE interrupt armed, cleared by IIR read / THR write */
 	bool rx_waiting;   /* a producer was turned away; signal rx_wait_fd on drain */
+	uint64_t tx_lost;  /* bytes the output fd did not take */
 
 	uint8_t rx[SERIAL_FIFO_LEN];
 	unsigned rx_head, rx_count;
@@ -109,6 +110,8 @@ void serial_destroy(struct serial *s)
 {
 	if (!s)
 		return;
+	if (s->tx_lost)
+		pr_warn("%llu console bytes could not be written", (unsigned long long)s->tx_lost);
 	close(s->rx_wait_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -188,12 +191,11 @@ static void transmit(struct serial *s, uint8_t c)
 		rx_push(s, c);
 		return;
 	}
-	for (;;) {
-		ssize_t n = write(s->out_fd, &c, 1);
-
-		if (n == 1 || (n < 0 && errno != EINTR))
-			break;
-	}
+	/* One attempt: a console that fails (or a write interrupted by the
+	 * vCPU kick signal at stop) loses the byte rather than holding the
+	 * vCPU. */
+	if (write(s->out_fd, &c, 1) != 1)
+		s->tx_lost++;
 }
 
 /* In loopback the modem inputs follow the modem outputs. */
