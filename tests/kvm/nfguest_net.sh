@@ -74,13 +74,13 @@ check() { # NAME REGEX DESCRIPTION
 }
 
 for irq in 0 1; do
-	vm sink$irq "$TEST_TMP/vh1.sock" "mode=sink count=3000 irq=$irq idle_ms=30000"
+	vm sink$irq "$TEST_TMP/vh1.sock" "mode=sink count=2000 irq=$irq idle_ms=30000"
 	wait_ready sink$irq
-	vm gen$irq "$TEST_TMP/vh0.sock" "mode=gen count=3000 size=64 rate=20000 irq=$irq"
+	vm gen$irq "$TEST_TMP/vh0.sock" "mode=gen count=2000 size=64 rate=1000 irq=$irq"
 	finish gen$irq
 	finish sink$irq
-	check gen$irq '^nfguest: gen tx=3000 pps=[0-9]+$' "gen via vhost-user (irq=$irq)"
-	check sink$irq '^nfguest: sink rx=3000 bad=0 pps=[0-9]+$' "sink via vhost-user (irq=$irq)"
+	check gen$irq '^nfguest: gen tx=2000 pps=[0-9]+$' "gen via vhost-user (irq=$irq)"
+	check sink$irq '^nfguest: sink rx=2000 bad=0 pps=[0-9]+$' "sink via vhost-user (irq=$irq)"
 done
 if grep -aqE 'sink irqs=[1-9]' "$TEST_TMP/sink1.log"; then
 	tap_ok "interrupt mode took MSI-X interrupts: $(grep -ao 'irqs=[0-9]*' "$TEST_TMP/sink1.log")"
@@ -89,7 +89,7 @@ else
 fi
 vm refl "$TEST_TMP/vh1.sock" "mode=reflect count=200 idle_ms=60000 irq=1"
 wait_ready refl
-vm gen2 "$TEST_TMP/vh0.sock" "mode=gen count=200 size=1514 rate=2000"
+vm gen2 "$TEST_TMP/vh0.sock" "mode=gen count=200 size=1514 rate=500"
 finish gen2
 finish refl
 check refl '^nfguest: reflect rx=200 tx=200 drop=0$' "reflect via vhost-user"
