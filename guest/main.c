@@ -16,6 +16,7 @@
 #include "guest/netmodes.h"
 #include "guest/nfguest.h"
 #include "guest/paging.h"
+#include "guest/pci.h"
 #include "guest/power.h"
 #include "guest/printk.h"
 #include "guest/serial.h"
@@ -64,7 +65,8 @@ static void mode_selftest(void)
 {
 	const struct acpi_state *a = acpi_get();
 	const struct cpu_list *c = &sysinfo.cpus;
-	unsigned int i, pool_total, pool_used;
+	unsigned int i, pool_total, pool_used, ndevs;
+	const struct pci_dev *devs;
 
 	printk("nfguest: selftest boot=%s info=0x%lx\n", bootinfo_kind_name(boot_info.kind),
 	       (unsigned long)boot_info.info_paddr);
@@ -106,6 +108,12 @@ static void mode_selftest(void)
 	       sysinfo.smp.ipi_errors, (unsigned long)sysinfo.smp.wait_us,
 	       sysinfo.smp.skipped ? " skipped: " : "",
 	       sysinfo.smp.skipped ? sysinfo.smp.skipped : "");
+	pci_init();
+	devs = pci_devices(&ndevs);
+	for (i = 0; i < ndevs; i++)
+		printk("nfguest: pci %02x:%02x.%x %04x:%04x class %06x (%s)\n", devs[i].bus,
+		       devs[i].dev, devs[i].fn, devs[i].vendor, devs[i].device, devs[i].class_code,
+		       pci_method());
 	pool_used = paging_pool_used(&pool_total);
 	printk("nfguest: paging pool=%u/%u spurious_irqs=%lu\n", pool_used, pool_total,
 	       (unsigned long)idt_spurious());
