@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A failure injected midway through `nfvisor up` of the demo: the second
+# VM's kernel disappears just before its step (hidden --test-hook), so the
+# switch and vm1 are up and vm2's VMM fails. up must say what failed and
+# roll back completely: vm1 and the switch stopped, the hugepages it
+# reserved given back, no state dir, socket or tap left. Needs KVM (make
+# check-nested), root, DPDK plugins, /dev/net/tun.
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+. tests/integration/orch_common.bash
+need_root
+need_kvm
+[ -x "$NFV" ] && [ -x "$BUILD/nfvisor-switch" ] && [ -x "$BUILD/nfvisor-vmm" ] ||
+	skip_all "nfvisor, nfvisor-switch or nfvisor-vmm not built (make)"
+orch_l1_prepare
+[ -c /dev/net/tun ] || skip_all "no /dev/net/tun (modprobe tun)"
+export NFV_SWITCH_TIMEOUT=180 NFV_VM_TIMEOUT=180
+NAME=demorb
+cp "$BUILD/guest/nfguest.elf" "$TEST_TMP/vm2.elf"
+python3 - "$BUILD" "$TEST_TMP" >"$TEST_TMP/app.yaml" <<'PY'
+import re, sys
+build, tmp = sys.argv[1], sys.argv[2]
+s = open("examples/demo.yaml").read()
+s = s.replace("name: demo", "name: demorb").replace("nfv-demo0", "nfv-demorb0")
+s = s.replace("build/guest/nfguest.elf", build + "/guest/nfguest.elf")
+s = s.replace('cmdline: "mode=reflect"', 'cmdline: "mode=reflect"\n    kernel: %s/vm2.elf' % tmp)
+print(s, end="")
+PY
+orch_cleanup_on_exit $NAME
+hp0=$(cat $HP_NR)
+"$NFV" up --test-hook "[ \"\$NFV_STEP\" != vm:vm2 ] || rm -f $TEST_TMP/vm2.elf" \
+	"$TEST_TMP/app.yaml" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+rc=$?
+tap_diag <"$TEST_TMP/out"
+tap_diag <"$TEST_TMP/err"
+tap_check "up exits 1 (got $rc)" [ $rc = 1 ]
+tap_check "the switch and vm1 came up first" \
+	bash -c "grep -q '^\[3/5\] starting switch ... ok' '$TEST_TMP/out' && grep -q '^\[4/5\] starting VM vm1 ... ok' '$TEST_TMP/out'"
+tap_check "step 5 (vm2) is the one that failed" grep -q '^\[5/5\] starting VM vm2 ... FAILED' "$TEST_TMP/out"
+tap_check "the error names vm2 and quotes its VMM's log" grep -q 'vm.vm2 (pid [0-9]*) exited while starting' "$TEST_TMP/err"
+tap_check "vm1 was stopped in the rollback" grep -Eq 'stopping vm.vm1 \(pid [0-9]+\) ... ok' "$TEST_TMP/out"
+tap_check "the switch was stopped in the rollback" grep -Eq 'stopping switch \(pid [0-9]+\) ... ok' "$TEST_TMP/out"
+tap_check "rollback complete" grep -q '^rollback complete' "$TEST_TMP/out"
+orch_check_clean $NAME "$hp0" "rolled back"
+tap_check "the tap uplink is gone" bash -c '! ip link show nfv-demorb0 >/dev/null 2>&1'
+tap_done
