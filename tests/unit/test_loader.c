@@ -554,6 +554,28 @@ static void test_elf_boot(void **state)
 	assert_int_equal(pt[2047], (2047ull << 21) | 0x83);
 }
 
+/* Our own test guest, when built: loads as ELF and carries its PVH note. */
+static void test_nfguest(void **state)
+{
+	struct boot_config cfg = {.ncpus = 2, .cmdline = "mode=hello"};
+	const char *build = getenv("BUILD");
+	struct boot_result res;
+	char file[256];
+
+	snprintf(file, sizeof(file), "%s/guest/nfguest.elf", build ? build : "build");
+	if (access(file, R_OK) != 0) {
+		print_message("%s not built: run make first\n", file);
+		skip();
+	}
+	cfg.kernel = file;
+	assert_int_equal(boot_load(mem, &cfg, &res), 0);
+	assert_int_equal(res.kind, BOOT_KIND_ELF);
+	assert_true(res.entry >= HIGH_MEM_START);
+	assert_true(res.entry < res.kernel_end);
+	assert_true(res.has_pvh);
+	assert_true(res.pvh_entry >= res.kernel_start && res.pvh_entry < res.kernel_end);
+}
+
 /* ---------------- Debian's kernel ---------------- */
 
 static void cmp_file(const char *file, uint64_t off, uint64_t gpa, uint64_t len)
@@ -646,7 +668,8 @@ int main(void)
 	    cmocka_unit_test(test_bzimage_parse), cmocka_unit_test(test_bzimage_malformed),
 	    cmocka_unit_test(test_bzimage_boot),  cmocka_unit_test(test_boot_refusals),
 	    cmocka_unit_test(test_elf_load),	  cmocka_unit_test(test_elf_malformed),
-	    cmocka_unit_test(test_elf_boot),	  cmocka_unit_test(test_linux),
+	    cmocka_unit_test(test_elf_boot),	  cmocka_unit_test(test_nfguest),
+	    cmocka_unit_test(test_linux),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
