@@ -25,16 +25,12 @@ orch_check_clean() {
 		tap_fail "$3: nr_hugepages back to $2" "now $(cat $HP_NR)"; fi
 }
 
-# orch_json_get NAME PYEXPR: evaluates PYEXPR on `status --json NAME` with
-# the appliance as `a` and {component name: component} as `c`.
+# orch_json_get NAME JQ: evaluates the jq filter JQ on `status --json NAME`
+# with $a the appliance, $c {component name: component}, $p {port: counters}.
 orch_json_get() {
-	"$NFV" status --json "$1" 2>/dev/null | python3 -c "
-import json, sys
-d = json.load(sys.stdin)
-a = d['appliances'][0]
-c = {x['name']: x for x in a['components']}
-p = {x['name']: x for x in (a.get('ports') or [])}
-print($2)" 2>/dev/null
+	"$NFV" status --json "$1" 2>/dev/null | jq -r '.appliances[0] as $a
+		| ($a.components | map({(.name): .}) | add) as $c
+		| (($a.ports // []) | map({(.name): .}) | add // {}) as $p | '"$2" 2>/dev/null
 }
 
 # orch_wait TIMEOUT CMD...: retries CMD every 0.5 s until it succeeds.

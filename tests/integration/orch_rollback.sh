@@ -82,7 +82,7 @@ tap_check "switch-only appliance comes up" grep -q "appliance \"$NAME\" is up" "
 rc=$?
 tap_check "a second up of \"$NAME\" is refused (exit $rc)" [ $rc = 1 ]
 tap_check "the refusal names the running appliance" grep -qi "$NAME" "$TEST_TMP/err2"
-tap_check "the first one is still running" [ "$(orch_json_get $NAME "a['state']")" = running ]
+tap_check "the first one is still running" [ "$(orch_json_get $NAME '$a.state')" = running ]
 "$NFV" down "$TEST_TMP/sw.yaml" >"$TEST_TMP/out" 2>&1
 tap_check "down by file name" grep -q '^down: done' "$TEST_TMP/out"
 orch_check_clean $NAME "$hp0" "down"

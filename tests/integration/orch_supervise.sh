@@ -29,24 +29,24 @@ j() { orch_json_get $NAME "$1"; }
 tap_check "up exits 0" [ $? = 0 ]
 tap_check "progress: [3/3] starting switch ... ok (pid N)" grep -q '^\[3/3\] starting switch ... ok (pid [0-9]*)' "$TEST_TMP/out"
 tap_check "warnings go to stderr, not stdout" bash -c "grep -q 'warning:' '$TEST_TMP/err' && ! grep -q 'warning:' '$TEST_TMP/out'"
-tap_check "the up command returned while the supervisor runs on" [ "$(j "c['supervisor']['state']")" = running ]
-tap_check "status --json lists both switch ports" [ "$(j "sorted(p)")" = "['p1', 'p2']" ]
+tap_check "the up command returned while the supervisor runs on" [ "$(j '$c.supervisor.state')" = running ]
+tap_check "status --json lists both switch ports" [ "$(j '$p | keys | join(",")')" = p1,p2 ]
 "$NFV" status $NAME >"$TEST_TMP/st" 2>&1
 tap_check "status text shows the switch with its PMD core" grep -Eq '^  switch +running +[0-9]+ .* PMD 1$' "$TEST_TMP/st"
 "$NFV" status nosuch$$ >/dev/null 2>&1
 tap_check "status of an appliance that is not up exits 1" [ $? = 1 ]
 
-old=$(j "c['switch']['pid']")
+old=$(j '$c.switch.pid')
 kill -9 "$old"
-back() { [ "$(j "c['switch']['restarts'] == 1 and c['switch']['state'] == 'running' and c['switch']['pid'] != $old")" = True ]; }
+back() { [ "$(j "\$c.switch.restarts == 1 and \$c.switch.state == \"running\" and \$c.switch.pid != $old")" = true ]; }
 if orch_wait 30 back; then tap_ok "kill -9 switch: restarted by the supervisor"; else
 	tap_fail "kill -9 switch: restarted by the supervisor" "$(cat /run/nfvisor/$NAME/events.log | tr '\n' ';')"; fi
 tap_check "events.log: exit and restart" bash -c "grep -q 'switch (pid $old) exited: killed by signal 9' /run/nfvisor/$NAME/events.log && grep -q 'restarted switch' /run/nfvisor/$NAME/events.log"
 
 # The supervisor crashes; down still stops the switch and cleans up.
-kill -9 "$(j "c['supervisor']['pid']")"
+kill -9 "$(j '$c.supervisor.pid')"
 sleep 0.5
-tap_check "status shows the dead supervisor" [ "$(j "c['supervisor']['state']")" = dead ]
+tap_check "status shows the dead supervisor" [ "$(j '$c.supervisor.state')" = dead ]
 "$NFV" down $NAME >"$TEST_TMP/out" 2>&1
 tap_check "down after a supervisor crash exits 0" [ $? = 0 ]
 tap_check "down stopped the orphaned switch" grep -Eq 'stopping switch \(pid [0-9]+\) ... ok' "$TEST_TMP/out"
@@ -54,8 +54,8 @@ orch_check_clean $NAME "$hp0" "down after crash"
 
 # A stale record: the switch pid now names a different (live) process.
 "$NFV" up "$TEST_TMP/sw.yaml" >/dev/null 2>&1
-sw=$(j "c['switch']['pid']")
-sup=$(j "c['supervisor']['pid']")
+sw=$(j '$c.switch.pid')
+sup=$(j '$c.supervisor.pid')
 kill -9 "$sup" "$sw"
 sleep 1
 sleep 300 &
@@ -74,9 +74,9 @@ orch_check_clean $NAME "$hp0" "down with stale pids"
 "$NFV" up --foreground "$TEST_TMP/sw.yaml" >"$TEST_TMP/fg" 2>&1 &
 fg=$!
 track_pid $fg
-running() { [ "$(j "c['switch']['state']")" = running ]; }
+running() { [ "$(j '$c.switch.state')" = running ]; }
 orch_wait 30 running
-tap_check "foreground: up is running and supervising (pid $fg)" [ "$(j "c['supervisor']['pid']")" = $fg ]
+tap_check "foreground: up is running and supervising (pid $fg)" [ "$(j '$c.supervisor.pid')" = $fg ]
 kill -TERM $fg
 wait $fg
 rc=$?

@@ -36,36 +36,36 @@ tap_diag <"$TEST_TMP/out"
 tap_check "every step reported ok" grep -q '^\[5/5\] starting VM vm2 ... ok (pid [0-9]*)' "$TEST_TMP/out"
 
 j() { orch_json_get demo "$1"; }
-tap_check "status --json: appliance running" [ "$(j "a['state']")" = running ]
+tap_check "status --json: appliance running" [ "$(j '$a.state')" = running ]
 tap_check "status --json: switch, vm1, vm2 running with pids" \
-	[ "$(j "all(c[n]['state'] == 'running' and c[n]['pid'] > 0 for n in ('switch', 'vm1', 'vm2'))")" = True ]
+	[ "$(j '[$c.switch, $c.vm1, $c.vm2] | all(.state == "running" and .pid > 0)')" = true ]
 tap_check "status --json: vm1 vCPU0 on CPU 0, PMD on CPU 1" \
-	[ "$(j "(c['vm1']['vcpus'][0]['cpu'], c['switch']['pmd_cores'])")" = "(0, [1])" ]
+	[ "$(j '"\($c.vm1.vcpus[0].cpu) \($c.switch.pmd_cores | tostring)"')" = "0 [1]" ]
 
 # traffic_both_ways MIN: vm1's frames reach the switch and vm2's reflections too.
 traffic_both_ways() {
-	[ "$(j "p['vm1-eth0']['rx_packets'] >= $1 and p['vm2-eth0']['rx_packets'] >= $1 and p['vm1-eth0']['tx_packets'] > 0")" = True ]
+	[ "$(j "\$p[\"vm1-eth0\"].rx_packets >= $1 and \$p[\"vm2-eth0\"].rx_packets >= $1 and \$p[\"vm1-eth0\"].tx_packets > 0")" = true ]
 }
 if orch_wait 90 traffic_both_ways 1000; then tap_ok "traffic flows vm1 -> switch -> vm2 -> switch -> vm1"; else
 	tap_fail "traffic flows vm1 -> switch -> vm2 -> switch -> vm1" "$("$NFV" status demo | tr '\n' ';')"; fi
 "$NFV" status demo | tap_diag
 
 # Kill the switch: restarted, traffic resumes (its counters start at 0).
-old=$(j "c['switch']['pid']")
+old=$(j '$c.switch.pid')
 kill -9 "$old"
-switch_back() { [ "$(j "c['switch']['restarts'] == 1 and c['switch']['state'] == 'running' and c['switch']['pid'] != $old")" = True ]; }
+switch_back() { [ "$(j "\$c.switch.restarts == 1 and \$c.switch.state == \"running\" and \$c.switch.pid != $old")" = true ]; }
 if orch_wait 240 switch_back; then tap_ok "kill -9 switch: the supervisor restarted it"; else
 	tap_fail "kill -9 switch: the supervisor restarted it" "$(tail -5 /run/nfvisor/demo/events.log | tr '\n' ';')"; fi
 if orch_wait 120 traffic_both_ways 1000; then tap_ok "traffic resumes through the new switch"; else
 	tap_fail "traffic resumes through the new switch" "$("$NFV" status demo | tr '\n' ';')"; fi
 
 # Kill a VM: restarted, traffic resumes.
-old=$(j "c['vm2']['pid']")
+old=$(j '$c.vm2.pid')
 kill -9 "$old"
-vm_back() { [ "$(j "c['vm2']['restarts'] == 1 and c['vm2']['state'] == 'running' and c['vm2']['pid'] != $old")" = True ]; }
+vm_back() { [ "$(j "\$c.vm2.restarts == 1 and \$c.vm2.state == \"running\" and \$c.vm2.pid != $old")" = true ]; }
 if orch_wait 240 vm_back; then tap_ok "kill -9 vm2: the supervisor restarted it"; else
 	tap_fail "kill -9 vm2: the supervisor restarted it" "$(tail -5 /run/nfvisor/demo/events.log | tr '\n' ';')"; fi
-base=$(j "p['vm2-eth0']['rx_packets']")
+base=$(j '$p["vm2-eth0"].rx_packets')
 if orch_wait 120 traffic_both_ways $((base + 1000)); then tap_ok "traffic resumes through the new vm2"; else
 	tap_fail "traffic resumes through the new vm2" "$("$NFV" status demo | tr '\n' ';')"; fi
 tap_check "events.log records both restarts" \

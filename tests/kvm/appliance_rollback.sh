@@ -17,15 +17,11 @@ orch_l1_prepare
 export NFV_SWITCH_TIMEOUT=180 NFV_VM_TIMEOUT=180
 NAME=demorb
 cp "$BUILD/guest/nfguest.elf" "$TEST_TMP/vm2.elf"
-python3 - "$BUILD" "$TEST_TMP" >"$TEST_TMP/app.yaml" <<'PY'
-import re, sys
-build, tmp = sys.argv[1], sys.argv[2]
-s = open("examples/demo.yaml").read()
-s = s.replace("name: demo", "name: demorb").replace("nfv-demo0", "nfv-demorb0")
-s = s.replace("build/guest/nfguest.elf", build + "/guest/nfguest.elf")
-s = s.replace('cmdline: "mode=reflect"', 'cmdline: "mode=reflect"\n    kernel: %s/vm2.elf' % tmp)
-print(s, end="")
-PY
+sed -e 's/^name: demo$/name: demorb/' -e 's/nfv-demo0/nfv-demorb0/' \
+	-e "s|build/guest/nfguest.elf|$BUILD/guest/nfguest.elf|" \
+	-e "s|^    cmdline: \"mode=reflect\"$|&\\n    kernel: $TEST_TMP/vm2.elf|" \
+	examples/demo.yaml >"$TEST_TMP/app.yaml"
+grep -q "kernel: $TEST_TMP/vm2.elf" "$TEST_TMP/app.yaml" || skip_all "examples/demo.yaml changed shape (no vm2 cmdline \"mode=reflect\")"
 orch_cleanup_on_exit $NAME
 hp0=$(cat $HP_NR)
 "$NFV" up --test-hook "[ \"\$NFV_STEP\" != vm:vm2 ] || rm -f $TEST_TMP/vm2.elf" \
