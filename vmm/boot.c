@@ -34,15 +34,23 @@ static int open_file(const char *path, const char *what, int *fd, uint64_t *size
 		pr_err("%s %s: %s", what, path, strerror(-err));
 		return err;
 	}
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+	if (fstat(*fd, &st) < 0) {
+		err = -errno;
+		pr_err("%s %s: %s", what, path, strerror(-err));
+		goto err_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
 		pr_err("%s %s: not a regular file", what, path);
-		close(*fd);
-		*fd = -1;
-		return err;
+		goto err_close;
 	}
 	*size = (uint64_t)st.st_size;
 	return 0;
+
+err_close:
+	close(*fd);
+	*fd = -1;
+	return err;
 }
 
 static int read_head(int fd, const char *path, uint8_t *buf, size_t len, size_t *got)
