@@ -36,10 +36,7 @@
 #define S_NEEDS_RESET 0x40
 #define S_FAILED      0x80
 
-#define DESC_F_WRITE	     2
-#define AVAIL_F_NO_INTERRUPT 1
-#define USED_F_NO_NOTIFY     1
-#define MSIX_NO_VECTOR	     0xffff
+#define MSIX_NO_VECTOR 0xffff
 
 struct vq_mem {
 	struct vring_desc desc[VQ_MAX_SIZE] __attribute__((aligned(4096)));
@@ -50,11 +47,6 @@ struct vq_mem {
 
 static struct vq_mem vq_pool[VQ_SLOTS];
 static uint8_t vq_slot_used[VQ_SLOTS];
-
-static void mb(void)
-{
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
 
 /* Find a capability's structure: BAR-relative offset checked against the
  * BAR size. Returns the address or 0. */
@@ -173,7 +165,7 @@ int virtq_setup(struct virtio_dev *vd, struct virtq *q, uint16_t index, unsigned
 		int device_writes, uint16_t msix_vector)
 {
 	struct vq_mem *m;
-	uint16_t max, size, noff, i;
+	uint16_t max, size, noff;
 
 	if (slot >= VQ_SLOTS || vq_slot_used[slot])
 		return -ENOSPC;
@@ -190,26 +182,8 @@ int virtq_setup(struct virtio_dev *vd, struct virtq *q, uint16_t index, unsigned
 		return -EIO;
 	m = &vq_pool[slot];
 	vq_slot_used[slot] = 1;
-	memset(q, 0, sizeof(*q));
-	memset(&m->avail, 0, sizeof(m->avail));
-	memset(&m->used, 0, sizeof(m->used));
-	q->index = index;
-	q->size = size;
-	q->device_writes = device_writes;
-	q->desc = m->desc;
-	q->avail = &m->avail;
-	q->used = &m->used;
-	q->bufs = m->bufs;
+	virtq_init(q, index, size, device_writes, m->desc, &m->avail, &m->used, m->bufs);
 	q->notify_addr = vd->notify_base + (uint64_t)noff * vd->notify_mult;
-	for (i = 0; i < size; i++) {
-		q->desc[i].addr = (uint64_t)virtq_buf(q, i);
-		q->desc[i].len = VQ_BUF_SIZE;
-		q->desc[i].flags = device_writes ? DESC_F_WRITE : 0;
-		q->desc[i].next = 0;
-		q->free_ids[i] = (uint16_t)(size - 1 - i);
-	}
-	q->nfree = size;
-	q->avail->flags = AVAIL_F_NO_INTERRUPT;
 	c_wr16(vd, C_Q_SIZE, size);
 	c_wr64(vd, C_Q_DESC, (uint64_t)q->desc);
 	c_wr64(vd, C_Q_DRIVER, (uint64_t)q->avail);
@@ -279,68 +253,4 @@ uint16_t virtio_cfg_read16(struct virtio_dev *vd, uint32_t off)
 	if (!vd->device_cfg || off + 2 > vd->device_cfg_len)
 		return 0;
 	return mmio_read16(vd->device_cfg + off);
-}
-
-int virtq_get_free(struct virtq *q)
-{
-	if (!q->nfree)
-		return -1;
-	return q->free_ids[--q->nfree];
-}
-
-void virtq_free(struct virtq *q, uint16_t id)
-{
-	if (id < q->size && q->nfree < q->size)
-		q->free_ids[q->nfree++] = id;
-}
-
-void virtq_post(struct virtq *q, uint16_t id, uint32_t len)
-{
-	q->desc[id].len = len;
-	q->inflight[id] = 1;
-	q->avail->ring[q->avail_idx & (q->size - 1)] = id;
-	barrier(); /* x86 keeps stores in order; stop the compiler reordering */
-	q->avail_idx++;
-	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
-}
-
-void virtq_kick(struct virtq *q)
-{
-	mb(); /* avail->idx store before the used->flags load */
-	if (!(__atomic_load_n(&q->used->flags, __ATOMIC_ACQUIRE) & USED_F_NO_NOTIFY)) {
-		mmio_write16(q->notify_addr, q->index);
-		q->kicks++;
-	}
-}
-
-int virtq_has_used(struct virtq *q)
-{
-	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->last_used;
-}
-
-int virtq_next_used(struct virtq *q, uint16_t *id, uint32_t *len)
-{
-	uint16_t used_idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
-	unsigned int guard;
-
-	for (guard = 0; q->last_used != used_idx && guard < q->size; guard++) {
-		struct vring_used_elem e = q->used->ring[q->last_used & (q->size - 1)];
-
-		q->last_used++;
-		if (e.id >= q->size || !q->inflight[e.id] || e.len > VQ_BUF_SIZE) {
-			q->bad_used++;
-			continue;
-		}
-		q->inflight[e.id] = 0;
-		*id = (uint16_t)e.id;
-		*len = e.len;
-		return 1;
-	}
-	return 0;
-}
-
-void virtq_interrupts(struct virtq *q, int on)
-{
-	__atomic_store_n(&q->avail->flags, on ? 0 : AVAIL_F_NO_INTERRUPT, __ATOMIC_RELEASE);
-	mb();
 }

@@ -112,6 +112,13 @@ uint8_t virtio_cfg_read8(struct virtio_dev *vd, uint32_t off);
 uint16_t virtio_cfg_read16(struct virtio_dev *vd, uint32_t off);
 uint8_t virtio_status(struct virtio_dev *vd);
 
+/* virtq_init: set up q over the given ring memory (size a power of two <=
+ * VQ_MAX_SIZE, bufs size * VQ_BUF_SIZE bytes): descriptor i -> buffer i,
+ * all ids free, interrupts suppressed. No device access. */
+void virtq_init(struct virtq *q, uint16_t index, uint16_t size, int device_writes,
+		struct vring_desc *desc, struct vring_avail *avail, struct vring_used *used,
+		uint8_t *bufs);
+
 /* virtq_buf: buffer i of q. */
 static inline uint8_t *virtq_buf(struct virtq *q, uint16_t id)
 {
