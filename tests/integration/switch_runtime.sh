@@ -6,7 +6,7 @@
 # restarts and after the peer restarts.
 . "$(dirname "$0")/switch_common.bash"
 sw_need 400
-echo "1..36"
+echo "1..38"
 
 sw_start || { tap_fail "switch starts without ports"; tap_done; }
 tap_ok "switch starts without ports"
@@ -87,6 +87,17 @@ r0=$(vm_rx vm3)
 vm_send vm1 52:54:00:00:00:03 5
 expect_rx "vm1 -> vm3 keeps working after vm2's removal" vm3 $((r0 + 5))
 vm_kill vm2
+
+# --- aging: dynamic entries go after the aging time, static ones stay ----
+ctl '{"cmd":"fdb-add","vlan":10,"mac":"52:54:00:00:00:55","port":"vm1"}' >/dev/null
+expect_eq "fdb-aging 1 s accepted" "$(ctl '{"cmd":"fdb-aging","seconds":1}' | jq -r .ok)" true
+for i in $(seq 40); do
+	[ "$(ctl '{"cmd":"fdb-show"}' | jq '[.entries[] | select(.static | not)] | length')" = 0 ] && break
+	sleep 0.1
+done
+expect_eq "learned entries aged out, the static one stays" \
+	"$(ctl '{"cmd":"fdb-show"}' | jq -c '[.entries[] | .mac]')" '["52:54:00:00:00:55"]'
+ctl '{"cmd":"fdb-aging","seconds":300}' >/dev/null
 
 # --- multiqueue: two queue pairs, both polled, per-queue counters --------
 expect_eq "port-add vmq with queues=2" \
