@@ -19,7 +19,7 @@ if [ -z "$BB" ] || [ -z "$KVER" ] || ! command -v modinfo >/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp"/bin "$tmp"/proc "$tmp"/sys "$tmp"/dev "$tmp"/mod
+mkdir -p "$tmp"/bin "$tmp"/proc "$tmp"/sys "$tmp"/dev "$tmp"/mod "$tmp"/tmp
 cp "$BB" "$tmp/bin/busybox"
 seen=" "
 order=()

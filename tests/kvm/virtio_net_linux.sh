@@ -25,7 +25,7 @@ if [ "${L1RUN:-}" = 1 ]; then
 	mkdir -p /var/run
 fi
 SOCK=$TEST_TMP/vhu.sock
-TIMEOUT=${NET_TEST_TIMEOUT:-400}
+TIMEOUT=${NET_TEST_TIMEOUT:-1200}
 
 PMDS=(/usr/lib/x86_64-linux-gnu/dpdk/pmds-*)
 DLIBS=()
