@@ -512,10 +512,12 @@ static int pin_emulator(struct vm *vm)
 	/* pid 0: the calling thread only, after the vCPU threads exist, so
 	 * floating vCPUs do not inherit the emulator's CPUs. */
 	if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+		int ret = -errno;
+
 		pr_err("cannot pin the emulation thread to CPU %d%s: %s (check --emulator-pin)",
 		       vm->cfg.emu_pin[0], vm->cfg.n_emu_pin > 1 ? " and the next" : "",
-		       strerror(errno));
-		return -errno;
+		       strerror(-ret));
+		return ret;
 	}
 	return 0;
 }
