@@ -21,17 +21,19 @@
 #include "common/parse.h"
 #include "config/diag.h"
 
-#define CFG_NAME_MAX	     32 /* including the NUL: names are 1..31 characters */
-#define CFG_MAX_VMS	     64
-#define CFG_MAX_PORTS	     64
-#define CFG_MAX_PFS	     16
-#define CFG_MAX_NICS	     8
-#define CFG_MAX_DEVICES	     8
-#define CFG_MAX_VCPUS	     64
-#define CFG_MAX_TRUNK	     64
-#define CFG_MAX_EMULATOR_PIN 2 /* nfvisor-vmm --emulator-pin takes 1 or 2 CPUs */
-#define CFG_MAX_NUMA	     64
-#define CFG_RUN_DIR	     "/run/nfvisor"
+#define CFG_NAME_MAX		   32 /* including the NUL: names are 1..31 characters */
+#define CFG_MAX_VMS		   64
+#define CFG_MAX_PORTS		   64
+#define CFG_MAX_PFS		   16
+#define CFG_MAX_NICS		   8
+#define CFG_MAX_DEVICES		   8
+#define CFG_MAX_VCPUS		   64
+#define CFG_MAX_TRUNK		   64
+#define CFG_MAX_EMULATOR_PIN	   2 /* nfvisor-vmm --emulator-pin takes 1 or 2 CPUs */
+#define CFG_MAX_NUMA		   64
+#define CFG_RUN_DIR		   "/run/nfvisor"
+#define CFG_DEFAULT_MAX_RESTARTS   5  /* per restart_window, for VMs and the switch */
+#define CFG_DEFAULT_RESTART_WINDOW 60 /* seconds */
 
 /* Hugepage sizes; the enum value is the page shift (0 = normal 4K pages). */
 enum cfg_hp { CFG_HP_NONE = 0, CFG_HP_2M = 21, CFG_HP_1G = 30 };
@@ -170,6 +172,8 @@ enum vm_field {
 	VM_RESTART,
 	VM_NICS,
 	VM_DEVICES,
+	VM_MAX_RESTARTS,
+	VM_RESTART_WINDOW,
 	VM__COUNT
 };
 struct cfg_vm {
@@ -185,6 +189,8 @@ struct cfg_vm {
 	int numa_node; /* -1: not set */
 	char *serial;  /* log file of the guest's serial port */
 	enum cfg_restart restart;
+	unsigned max_restarts;	 /* restarts allowed within restart_window seconds */
+	unsigned restart_window; /* seconds */
 	struct cfg_nic *nics;
 	size_t nnics;
 	struct cfg_device *devices;

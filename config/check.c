@@ -160,6 +160,14 @@ static void fill_vm(struct checker *c, struct cfg_vm *vm)
 		vm->restart = CFG_RESTART_ON_FAILURE;
 		fill(vm->at, VM_RESTART, vm->mark);
 	}
+	if (!vm->at[VM_MAX_RESTARTS].line) {
+		vm->max_restarts = CFG_DEFAULT_MAX_RESTARTS;
+		fill(vm->at, VM_MAX_RESTARTS, vm->mark);
+	}
+	if (!vm->at[VM_RESTART_WINDOW].line) {
+		vm->restart_window = CFG_DEFAULT_RESTART_WINDOW;
+		fill(vm->at, VM_RESTART_WINDOW, vm->mark);
+	}
 	if (!vm->at[VM_SERIAL].line && app->name[0] && vm->name[0]) {
 		if (asprintf(&vm->serial, "%s/%s/%s.serial.log", CFG_RUN_DIR, app->name, vm->name) <
 		    0) {

@@ -149,6 +149,10 @@ static const struct field vm_fields[] = {
     FIELD("serial", F_STR, VM_SERIAL, struct cfg_vm, serial),
     FIELD("restart", F_ENUM, VM_RESTART, struct cfg_vm, restart, .names = restart_names,
 	  .in_defaults = true),
+    FIELD("max_restarts", F_UINT, VM_MAX_RESTARTS, struct cfg_vm, max_restarts, .min = 0,
+	  .max = 1000, .in_defaults = true),
+    FIELD("restart_window", F_UINT, VM_RESTART_WINDOW, struct cfg_vm, restart_window, .min = 1,
+	  .max = 86400, .in_defaults = true),
     FIELD("nics", F_SEQ, VM_NICS, struct cfg_vm, nics, .seq = seq_nics),
     FIELD("devices", F_SEQ, VM_DEVICES, struct cfg_vm, devices, .seq = seq_devices),
 };
@@ -658,7 +662,7 @@ static void parse_map(struct loader *l, yaml_node_t *n, const struct table *t, v
 			diag_err(l->d, node_mark(k),
 				 "key \"%s\" cannot be set in defaults; defaults may set kernel, "
 				 "initrd, cmdline, vcpus, emulator_pin, memory, hugepages, "
-				 "numa_node and restart",
+				 "numa_node, restart, max_restarts and restart_window",
 				 f->key);
 			continue;
 		}

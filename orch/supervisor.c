@@ -19,32 +19,46 @@
 #include "orch/state.h"
 
 struct watch {
-	time_t recent[SUPERVISOR_MAX_RESTARTS]; /* times of the last restarts */
+	time_t *recent; /* times of the restarts within the window */
 	size_t nrecent;
 };
 
-static enum cfg_restart policy(const struct orch *o, const char *comp)
+struct policy {
+	enum cfg_restart restart;
+	unsigned max, window;
+};
+
+static struct policy policy(const struct orch *o, const char *comp)
 {
 	const struct appliance *app = orch_appliance(o);
 
 	if (!strncmp(comp, "vm.", 3))
 		for (size_t v = 0; v < app->nvms; v++)
 			if (!strcmp(app->vms[v].name, comp + 3))
-				return app->vms[v].restart;
-	return CFG_RESTART_ALWAYS; /* the switch */
+				return (struct policy){app->vms[v].restart,
+						       app->vms[v].max_restarts,
+						       app->vms[v].restart_window};
+	/* The switch: always, with the default limit. */
+	return (struct policy){CFG_RESTART_ALWAYS, CFG_DEFAULT_MAX_RESTARTS,
+			       CFG_DEFAULT_RESTART_WINDOW};
 }
 
-/* Whether another restart fits in the window (and records it). */
-static bool may_restart(struct watch *w, time_t now)
+/* Whether another restart fits in P's window (and records it). */
+static bool may_restart(struct watch *w, const struct policy *p, time_t now)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < w->nrecent; i++)
-		if (now - w->recent[i] < SUPERVISOR_WINDOW_S)
+		if (now - w->recent[i] < (time_t)p->window)
 			w->recent[k++] = w->recent[i];
 	w->nrecent = k;
-	if (k >= SUPERVISOR_MAX_RESTARTS)
+	if (k >= p->max)
 		return false;
+	if (!w->recent) {
+		w->recent = calloc(p->max, sizeof(*w->recent));
+		if (!w->recent)
+			return false;
+	}
 	w->recent[w->nrecent++] = now;
 	return true;
 }
@@ -52,7 +66,7 @@ static bool may_restart(struct watch *w, time_t now)
 static void handle_exit(struct orch *o, struct watch *w, struct proc_rec *r, int status)
 {
 	struct orch_state *st = orch_state(o);
-	enum cfg_restart pol = policy(o, r->comp);
+	struct policy pol = policy(o, r->comp);
 	bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	char how[96];
 	int ret;
@@ -60,18 +74,20 @@ static void handle_exit(struct orch *o, struct watch *w, struct proc_rec *r, int
 	proc_describe_status(status, how, sizeof(how));
 	state_event(st, "%s (pid %d) exited: %s", r->comp, (int)r->pid, how);
 	r->pid = 0;
-	if (pol == CFG_RESTART_NEVER || (pol == CFG_RESTART_ON_FAILURE && clean)) {
+	if (pol.restart == CFG_RESTART_NEVER || (pol.restart == CFG_RESTART_ON_FAILURE && clean)) {
 		r->state = clean ? PROC_STOPPED : PROC_FAILED;
 		state_proc_write(st, r);
-		state_event(st, "%s not restarted (restart: %s)", r->comp, cfg_restart_name(pol));
+		state_event(st, "%s not restarted (restart: %s)", r->comp,
+			    cfg_restart_name(pol.restart));
 		return;
 	}
-	if (!may_restart(w, time(NULL))) {
+	if (!may_restart(w, &pol, time(NULL))) {
 		r->state = PROC_FAILED;
 		state_proc_write(st, r);
 		state_event(st,
-			    "%s failed: %d restarts within %d s; giving up (nfvisor down, fix, up)",
-			    r->comp, SUPERVISOR_MAX_RESTARTS, SUPERVISOR_WINDOW_S);
+			    "%s failed: %u restarts within %u s (max_restarts, restart_window); "
+			    "giving up: nfvisor down, fix it, nfvisor up",
+			    r->comp, pol.max, pol.window);
 		return;
 	}
 	r->state = PROC_RESTARTING;
@@ -151,6 +167,8 @@ int supervisor_run(struct orch *o, const struct orch_opts *opts, bool foreground
 		fflush(stdout);
 		ret = orch_down(name, opts, true);
 	}
+	for (size_t i = 0; i < orch_ncomps(o); i++)
+		free(watches[i].recent);
 	free(watches);
 	return ret;
 }
