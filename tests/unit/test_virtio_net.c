@@ -3,6 +3,7 @@
  * guest driver does it (config space and BAR accesses), against a fake
  * KVM router, a fake ioeventfd binder, a tiny event loop and a fake
  * vhost-user backend thread on a real unix socket. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -707,7 +708,8 @@ static void test_backend_session_and_reconnect(void **state)
 	used->idx = 7;
 	signals = e.r.signals;
 	be_kill_conn();
-	pump(100);
+	for (int i = 0; i < 100 && virtio_net_link_up(e.net); i++)
+		pump(10); /* the reconnect timer fires >= 100 ms after the loss */
 	assert_false(virtio_net_link_up(e.net));
 	assert_int_equal(net_status(&e), 0);
 	assert_true(e.r.signals > signals); /* config change interrupt */
@@ -871,6 +873,51 @@ static void test_server_mode(void **state)
 	be_stop();
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Many backend deaths: every session is closed and reopened cleanly, no fd
+ * is left behind, the link follows the session. */
+static void test_reconnect_cycles_no_leak(void **state)
+{
+	struct env e;
+	char arg[160];
+	int fds;
+
+	fds = count_fds();
+	be_start(BE_FEATURES, BE_PROTO);
+	snprintf(arg, sizeof(arg), "vhost-user:%s", g_be.path);
+	env_up(&e, arg);
+	assert_true(negotiate(&e, F(VIRTIO_F_VERSION_1)) & VIRTIO_CONFIG_S_FEATURES_OK);
+	setup_queue(&e, 0, 128, MSIX_NO_VECTOR);
+	setup_queue(&e, 1, 128, MSIX_NO_VECTOR);
+	driver_ok(&e);
+	for (unsigned cycle = 2; cycle <= 6; cycle++) {
+		be_kill_conn();
+		for (int i = 0; i < 50 && virtio_net_link_up(e.net); i++)
+			pump(10);
+		assert_false(virtio_net_link_up(e.net));
+		for (int i = 0; i < 300 && !virtio_net_link_up(e.net); i++)
+			pump(10);
+		assert_true(virtio_net_link_up(e.net));
+		assert_int_equal(virtio_net_sessions(e.net), cycle);
+	}
+	wr(&e, VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	env_down(&e);
+	be_stop();
+	/* The backend thread's sockets are closed too by now. */
+	assert_int_equal(count_fds(), fds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -881,6 +928,7 @@ int main(void)
 	    cmocka_unit_test(test_backend_session_and_reconnect),
 	    cmocka_unit_test(test_ctrl_queue),
 	    cmocka_unit_test(test_server_mode),
+	    cmocka_unit_test(test_reconnect_cycles_no_leak),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
