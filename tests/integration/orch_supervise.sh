@@ -70,6 +70,22 @@ tap_check "the unrelated process with the recorded pid survives" kill -0 $decoy
 tap_check "it reports the switch as not running" grep -q 'stopping switch ... not running' "$TEST_TMP/out"
 orch_check_clean $NAME "$hp0" "down with stale pids"
 
+# The restart limit: the switch is restarted at most 5 times in 60 s.
+"$NFV" up "$TEST_TMP/sw.yaml" >/dev/null 2>&1
+for i in 1 2 3 4 5 6; do
+	pid=$(j '$c.switch.pid')
+	[ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid"
+	restarted() { [ "$(j "\$c.switch.restarts >= $i or \$c.switch.state == \"failed\"")" = true ]; }
+	orch_wait 20 restarted
+	sleep 0.5
+done
+failed() { [ "$(j '$c.switch.state')" = failed ]; }
+tap_check "a 6th crash within 60 s marks the switch failed" orch_wait 20 failed
+tap_check "events.log says why it gave up" grep -q 'switch failed: 5 restarts within 60 s' /run/nfvisor/$NAME/events.log
+tap_check "status reports the appliance degraded" [ "$(j '$a.state')" = degraded ]
+"$NFV" down $NAME >/dev/null 2>&1
+orch_check_clean $NAME "$hp0" "down after give-up"
+
 # --foreground: supervises in the terminal; SIGTERM takes it down.
 "$NFV" up --foreground "$TEST_TMP/sw.yaml" >"$TEST_TMP/fg" 2>&1 &
 fg=$!
