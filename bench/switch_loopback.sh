@@ -57,11 +57,11 @@ cleanup_point() {
 	done
 	GEN_PID= CON_PID=
 	if [ -f "$T/ovs/vswitchd.pid" ]; then
-		kill -TERM "$(cat "$T/ovs/vswitchd.pid")" 2>/dev/null; sleep 1
+		kill -TERM "$(cat "$T/ovs/vswitchd.pid" 2>/dev/null)" 2>/dev/null; sleep 1
 		[ -f "$T/ovs/vswitchd.pid" ] &&
-		kill -9 "$(cat "$T/ovs/vswitchd.pid")" 2>/dev/null
+		kill -9 "$(cat "$T/ovs/vswitchd.pid" 2>/dev/null)" 2>/dev/null
 	fi
-	if [ -f "$T/ovs/ovsdb.pid" ]; then kill -9 "$(cat "$T/ovs/ovsdb.pid")" 2>/dev/null; fi
+	if [ -f "$T/ovs/ovsdb.pid" ]; then kill -9 "$(cat "$T/ovs/ovsdb.pid" 2>/dev/null)" 2>/dev/null; fi
 	[ -n "${KEEP:-}" ] || rm -rf "$T/ovs"; rm -f "$T"/*.sock
 	rm -f /dev/hugepages/"$P"*
 }

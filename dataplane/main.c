@@ -126,6 +126,8 @@ static int run_client(const char *path, const char *req)
 			path);
 		return 2;
 	}
+	/* The switch may answer and close before reading a huge request. */
+	signal(SIGPIPE, SIG_IGN);
 	ret = ctl_request(path, req, 10000, &reply);
 	if (ret) {
 		fprintf(stderr,

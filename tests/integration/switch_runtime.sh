@@ -6,7 +6,7 @@
 # restarts and after the peer restarts.
 . "$(dirname "$0")/switch_common.bash"
 sw_need 400
-echo "1..38"
+echo "1..39"
 
 sw_start || { tap_fail "switch starts without ports"; tap_done; }
 tap_ok "switch starts without ports"
@@ -31,6 +31,7 @@ bad "port-add of a vdev DPDK cannot probe" \
 bad "port-del of an unknown port" '{"cmd":"port-del","name":"nope"}' "no port named"
 bad "fdb-add with a bad MAC" '{"cmd":"fdb-add","vlan":1,"mac":"zz","port":"x"}' "bad mac"
 bad "fdb-add with a string VLAN" '{"cmd":"fdb-add","vlan":"1","mac":"52:54:00:00:00:01","port":"x"}' 'non-integer field "vlan"'
+bad "a request over 64 KiB is refused" "{\"cmd\":\"$(head -c 70000 /dev/zero | tr '\0' a)\"}" "longer than 64 KiB"
 expect_eq "the switch still answers after bad requests" "$(ctl '{"cmd":"ports"}' | jq -c .ports)" "[]"
 
 # --- ports added at run time ---------------------------------------------
