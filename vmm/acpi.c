@@ -147,7 +147,6 @@ uint8_t acpi_checksum(const void *p, size_t len)
 
 size_t aml_pkglen(uint8_t out[4], size_t body_len)
 {
-	size_t total;
 	unsigned n, i;
 
 	/* The PkgLength value includes its own 1-4 bytes. */
@@ -156,7 +155,8 @@ size_t aml_pkglen(uint8_t out[4], size_t body_len)
 		return 1;
 	}
 	for (n = 2; n <= 4; n++) {
-		total = body_len + n;
+		size_t total = body_len + n;
+
 		if (total < (1ull << (4 + 8 * (n - 1)))) {
 			out[0] = (uint8_t)(((n - 1) << 6) | (total & 0xf));
 			for (i = 1; i < n; i++)

@@ -79,7 +79,7 @@ static int load_kernel(struct guest_mem *mem, const struct boot_config *cfg, uin
 		       uint64_t *initrd_limit)
 {
 	uint8_t head[BZIMAGE_PROBE_LEN];
-	uint64_t size;
+	uint64_t size = 0;
 	size_t got;
 	int fd, ret;
 
@@ -144,7 +144,7 @@ out:
 static int load_initrd(struct guest_mem *mem, const char *path, uint64_t kernel_end, uint64_t limit,
 		       struct boot_result *out)
 {
-	uint64_t size, addr, done = 0;
+	uint64_t size = 0, addr, done = 0;
 	uint8_t *dst;
 	int fd, ret;
 

@@ -101,7 +101,6 @@ static int check_load(struct guest_mem *mem, const Elf64_Phdr *ph, unsigned idx,
 		      const char *name)
 {
 	uint64_t end = ph->p_paddr + ph->p_memsz;
-	char ram[128];
 
 	if (ph->p_filesz > ph->p_memsz) {
 		pr_err("%s: segment %u: p_filesz %" PRIu64 " > p_memsz %" PRIu64, name, idx,
@@ -129,6 +128,8 @@ static int check_load(struct guest_mem *mem, const Elf64_Phdr *ph, unsigned idx,
 		return -ENOEXEC;
 	}
 	if (!guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz)) {
+		char ram[128];
+
 		ram_desc(mem, ram, sizeof(ram));
 		pr_err("%s: segment %u [0x%" PRIx64 ", 0x%" PRIx64
 		       ") lies outside guest RAM %s: use a larger --memory or relink the kernel",
@@ -178,8 +179,8 @@ out:
 int elf_load(struct guest_mem *mem, int fd, uint64_t file_size, const char *name,
 	     struct elf_info *out)
 {
-	Elf64_Phdr phdrs[ELF_MAX_PHDRS];
-	Elf64_Ehdr eh;
+	Elf64_Phdr phdrs[ELF_MAX_PHDRS] = {0};
+	Elf64_Ehdr eh = {0};
 	bool entry_ok = false;
 	unsigned i;
 	int ret;

@@ -601,7 +601,7 @@ static void test_linux(void **state)
 	const char *vmlinuz, *initrd;
 	char cmd[512], initrd_path[256];
 	struct stat st;
-	uint64_t setup;
+	uint64_t setup_size;
 
 	if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0) {
 		print_message("no /boot/vmlinuz-*: install linux-image-amd64\n");
@@ -622,8 +622,8 @@ static void test_linux(void **state)
 	assert_true(bp.hdr.version >= 0x20c);
 	assert_true(bp.hdr.xloadflags & XLF_KERNEL_64);
 	assert_int_equal(res.entry, bp.hdr.pref_address + 0x200);
-	setup = (uint64_t)((bp.hdr.setup_sects ? bp.hdr.setup_sects : 4) + 1) * 512;
-	cmp_file(vmlinuz, setup, bp.hdr.pref_address, 4096);
+	setup_size = (uint64_t)((bp.hdr.setup_sects ? bp.hdr.setup_sects : 4) + 1) * 512;
+	cmp_file(vmlinuz, setup_size, bp.hdr.pref_address, 4096);
 	if (initrd) {
 		assert_int_equal(bp.hdr.ramdisk_size, (uint64_t)st.st_size);
 		assert_int_equal(bp.hdr.ramdisk_image % 4096, 0);
