@@ -189,3 +189,11 @@ int cpuid_shape(struct kvm_cpuid2 *c, unsigned capacity, unsigned vcpu, unsigned
 		return -ENOSPC;
 	return 0;
 }
+
+void cpuid_enable_tsc_deadline(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, 1, 0);
+
+	if (e)
+		e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
+}

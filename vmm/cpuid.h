@@ -36,6 +36,11 @@
  * -ENOSPC (not enough room to add missing leaves). */
 int cpuid_shape(struct kvm_cpuid2 *c, unsigned capacity, unsigned vcpu, unsigned ncpus);
 
+/* Advertise the TSC-deadline LAPIC timer in leaf 1 ECX. KVM emulates it in
+ * the in-kernel LAPIC but reports it through KVM_CAP_TSC_DEADLINE_TIMER, not
+ * in KVM_GET_SUPPORTED_CPUID: call this only when that capability is set. */
+void cpuid_enable_tsc_deadline(struct kvm_cpuid2 *c);
+
 /* The entry for (function, index), or NULL. Index is ignored for leaves
  * without KVM_CPUID_FLAG_SIGNIFCANT_INDEX. */
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index);

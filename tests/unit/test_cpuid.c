@@ -165,6 +165,22 @@ static void test_amd(void **state)
 	assert_int_equal(cpuid_find(&b.c, 0x80000008, 0)->ecx & 0xf0ff, 0);
 }
 
+static void test_tsc_deadline(void **state)
+{
+	struct buf b;
+
+	intel(&b);
+	assert_int_equal(cpuid_shape(&b.c, CAP, 0, 1), 0);
+	assert_false(cpuid_find(&b.c, 1, 0)->ecx & CPUID_1_ECX_TSC_DEADLINE);
+	cpuid_enable_tsc_deadline(&b.c);
+	assert_true(cpuid_find(&b.c, 1, 0)->ecx & CPUID_1_ECX_TSC_DEADLINE);
+	assert_true(cpuid_find(&b.c, 1, 0)->ecx & CPUID_1_ECX_HYPERVISOR);
+	/* No leaf 1: nothing to do, nothing added. */
+	b.c.nent = 0;
+	cpuid_enable_tsc_deadline(&b.c);
+	assert_int_equal(b.c.nent, 0);
+}
+
 static void test_errors(void **state)
 {
 	struct buf b;
@@ -192,6 +208,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_intel),
 	    cmocka_unit_test(test_amd),
+	    cmocka_unit_test(test_tsc_deadline),
 	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
