@@ -127,6 +127,7 @@ static json_object *port_json(const struct port_info *pi, unsigned idx)
 		json_object_object_add(o, "ethdev", json_object_new_int(pi->eth_port));
 	}
 	json_object_object_add(o, "queues", json_object_new_int((int)pi->spec.queues));
+	json_object_object_add(o, "queue_pairs", json_object_new_int((int)pi->qpairs));
 	json_object_object_add(o, "rx_queues", json_object_new_int((int)pi->nb_rxq));
 	json_object_object_add(o, "tx_queues", json_object_new_int((int)pi->nb_txq));
 	add_u64(o, "mac_limit", pi->spec.mac_limit);
@@ -344,7 +345,7 @@ static json_object *port_stats_json(const struct ctl_ctx *c, unsigned idx,
 	json_object *o = json_object_new_object(), *qs = json_object_new_array();
 	json_object *drops = json_object_new_object();
 	uint64_t rxp = 0, rxb = 0, txp = 0, txb = 0, d[PD__COUNT] = {0};
-	unsigned nq = pi->spec.type == PORT_VHOST ? pi->spec.queues : PORT_MAX_Q;
+	unsigned nq = pi->spec.type == PORT_VHOST ? (pi->qpairs ? pi->qpairs : 1) : PORT_MAX_Q;
 
 	for (unsigned q = 0; q < nq; q++) {
 		uint64_t a = 0, b = 0, x = 0, y = 0;

@@ -33,7 +33,7 @@ struct port {
 	struct port_spec spec;
 	struct port_dp dp;
 	_Atomic uint32_t vring_en; /* vhost: bit i = vring i enabled */
-	unsigned nb_rxq;	   /* ethdev rx queues */
+	unsigned nb_rxq;	   /* ethdev rx queues; vhost: guest queue pairs (<= 8) */
 };
 
 struct port_table {
@@ -130,7 +130,7 @@ unsigned ports_rxqs(struct port_table *pt, struct pmd_rxq_desc *out, unsigned ma
 			if (atomic_load(&p->dp.vid) < 0)
 				continue;
 			en = atomic_load(&p->vring_en);
-			nq = p->spec.queues;
+			nq = p->nb_rxq;
 		} else {
 			nq = p->nb_rxq;
 		}
@@ -205,7 +205,7 @@ static void tx_enabled_update(struct port *p)
 {
 	uint32_t en = atomic_load(&p->vring_en), tx = 0;
 
-	for (unsigned q = 0; q < p->spec.queues; q++)
+	for (unsigned q = 0; q < p->nb_rxq; q++)
 		if (en & (1u << (2 * q)))
 			tx |= 1u << q;
 	atomic_store(&p->dp.tx_enabled, tx);
@@ -223,6 +223,9 @@ static int vhost_new_device(int vid)
 	idx = (unsigned)(p - g_pt->ports);
 	nqp = rte_vhost_get_vring_num(vid) / 2;
 	ports_lock(g_pt);
+	/* Every queue pair the guest has is polled (a guest transmits on all
+	 * it enabled); queues= only states what the operator expects. */
+	p->nb_rxq = nqp < PORT_MAX_Q ? nqp : PORT_MAX_Q;
 	/* No SET_VRING_ENABLE seen (legacy frontend): pair 0 is live. */
 	if (atomic_load(&p->vring_en) == 0)
 		atomic_store(&p->vring_en, 3u);
@@ -233,8 +236,13 @@ static int vhost_new_device(int vid)
 	l2_port_set_up(g_pt->l2, idx, true);
 	ports_sync(g_pt);
 	ports_unlock(g_pt);
-	pr_info("%s: vhost device %d up (%u queue pairs offered, using up to %u)", p->spec.name,
-		vid, nqp, p->spec.queues);
+	if (nqp > PORT_MAX_Q)
+		pr_warn("%s: guest offers %u queue pairs; only the first %d are served",
+			p->spec.name, nqp, PORT_MAX_Q);
+	else if (nqp != p->spec.queues)
+		pr_info("%s: guest has %u queue pairs (queues=%u expected)", p->spec.name, nqp,
+			p->spec.queues);
+	pr_info("%s: vhost device %d up", p->spec.name, vid);
 	return 0;
 }
 
@@ -584,14 +592,15 @@ int port_info(struct port_table *pt, unsigned idx, struct port_info *info)
 	if (p->spec.type == PORT_VHOST) {
 		uint32_t en = atomic_load(&p->vring_en);
 
-		for (unsigned q = 0; q < p->spec.queues; q++) {
+		info->qpairs = p->nb_rxq;
+		for (unsigned q = 0; q < p->nb_rxq; q++) {
 			info->nb_rxq += !!(en & (1u << (2 * q + 1)));
 			info->nb_txq += !!(en & (1u << (2 * q)));
 		}
 		if (info->vid < 0)
 			info->nb_rxq = info->nb_txq = 0;
 	} else {
-		info->nb_rxq = p->nb_rxq;
+		info->nb_rxq = info->qpairs = p->nb_rxq;
 		info->nb_txq = p->dp.nb_txq;
 	}
 	return 0;

@@ -76,7 +76,8 @@ struct port_info {
 	bool used;
 	struct port_spec spec;
 	bool up;
-	unsigned nb_rxq, nb_txq;
+	unsigned nb_rxq, nb_txq; /* vhost: enabled guest TX / RX rings */
+	unsigned qpairs;	 /* vhost: guest queue pairs; ethdev: rx queues */
 	int vid;
 	uint16_t eth_port;
 };

@@ -12,7 +12,8 @@ sw_start -- --lcores "0@0,1@1,2@1" --file-prefix "${SW_PREFIX}sw" -m 256 --in-me
 	--log-level=lib.eal:warning || { tap_fail "switch starts with EAL arguments"; tap_done; }
 expect_eq "two PMD lcores from the EAL core list" "$(ctl '{"cmd":"lcores"}' | jq -c '[.lcores[].lcore]')" "[1,2]"
 add() { ctl "{\"cmd\":\"port-add\",\"spec\":\"$1\"}" | jq -r .ok; }
-add "name=vm1,type=vhost-user,path=$TEST_TMP/vm1.sock,vlan=access:7,queues=2" >/dev/null
+# No queues= here: every queue pair the guest brings is served.
+add "name=vm1,type=vhost-user,path=$TEST_TMP/vm1.sock,vlan=access:7" >/dev/null
 add "name=vm2,type=vhost-user,path=$TEST_TMP/vm2.sock,vlan=access:7" >/dev/null
 vm_start vm1 "$TEST_TMP/vm1.sock" 52:54:00:00:07:01 ",queues=2" "--rxq=2 --txq=2"
 vm_start vm2 "$TEST_TMP/vm2.sock" 52:54:00:00:07:02
