@@ -11,13 +11,14 @@ sw_need 300
 need_cmd ip
 need_cmd ping
 [ -x /usr/bin/python3 ] || skip_all "python3 not installed (scripts/install-deps.sh installs it)"
-echo "1..12"
+echo "1..15"
 
 NS="nfvsw$$"
 IF1="nfa$$" IF2="nfb$$" IF3="nfc$$" IF4="nfd$$"
 tap_ns_cleanup() {
 	local n
-	for n in 1 2 3 4; do ip netns del "$NS$n" 2>/dev/null; done
+	for n in 1 2 3 4 5; do ip netns del "$NS$n" 2>/dev/null; done
+	ip link del "nfe$$" 2>/dev/null
 	sw_cleanup
 }
 trap tap_ns_cleanup EXIT
@@ -108,6 +109,24 @@ for i in $(seq 50); do
 done
 expect_eq "trunk drops VID 30 (not allowed) and untagged frames: vlan_filter +7" \
 	"$(( $(sw_stat t4 .drops.vlan_filter) - f0 ))" 7
+
+# A second vdev driver at run time: net_af_packet on one end of a veth pair
+# whose other end lives in ns5 (VLAN 10).
+VE="nfe$$"
+ip netns add "${NS}5"
+ip netns exec "${NS}5" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip link add "$VE" type veth peer name "${VE}p"
+sysctl -qw "net.ipv6.conf.$VE.disable_ipv6=1"
+ip link set "${VE}p" netns "${NS}5"
+ip link set "$VE" up
+ip -n "${NS}5" link set "${VE}p" up
+ip -n "${NS}5" addr add 10.0.10.5/24 dev "${VE}p"
+expect_eq "port-add of a net_af_packet port at run time" \
+	"$(ctl "{\"cmd\":\"port-add\",\"spec\":\"name=af0,type=vdev,dev=net_af_packet0,iface=$VE,vlan=access:10\"}" | jq -r .ok)" true
+if p 1 10.0.10.5; then tap_ok "netns (tap) <-> netns (veth via af_packet): ping"; else
+	tap_fail "netns (tap) <-> netns (veth via af_packet): ping"; fi
+expect_eq "port-del of the af_packet port" "$(ctl '{"cmd":"port-del","name":"af0"}' | jq -r .ok)" true
+ip link del "$VE" 2>/dev/null
 
 rx=$(sw_stat t1 .rx_packets) tx=$(sw_stat t1 .tx_packets)
 if [ "$rx" -ge 8 ] && [ "$tx" -ge 6 ]; then tap_ok "tap port counters count the pings (rx $rx, tx $tx)"; else
