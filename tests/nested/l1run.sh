@@ -11,6 +11,7 @@
 #     --vfio           q35 + intel-iommu + an SR-IOV NVMe behind a pcie-root-port;
 #                      loads vfio, vfio_iommu_type1, vfio-pci, nvme; ships nvme-cli
 #     --qemu           also ship qemu-system-x86_64 + firmware (QEMU as an L2 VMM)
+#     --dpdk           also ship dpdk-testpmd and DPDK's PMD plugin directory
 #     --add PATH       ship a host file (ELF: with its libraries); repeatable
 #     --timeout SEC    kill L1 after SEC seconds and exit 124 (default 600)
 #     --build DIR      build directory shipped with the repo (default build)
@@ -28,7 +29,7 @@ set -euo pipefail
 die() { echo "l1run: $*" >&2; exit 125; }
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-SMP=2 MEM=2048 HUGEPAGES=256 VFIO=0 WITH_QEMU=0 TIMEOUT=600 BUILD=build VERBOSE=0
+SMP=2 MEM=2048 HUGEPAGES=256 VFIO=0 WITH_QEMU=0 WITH_DPDK=0 TIMEOUT=600 BUILD=build VERBOSE=0
 ADD=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--hugepages) HUGEPAGES=${2:?--hugepages needs a count}; shift 2 ;;
 	--vfio) VFIO=1; shift ;;
 	--qemu) WITH_QEMU=1; shift ;;
+	--dpdk) WITH_DPDK=1; shift ;;
 	--add) ADD+=("${2:?--add needs a path}"); shift 2 ;;
 	--timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
 	--build) BUILD=${2:?--build needs a directory}; shift 2 ;;
@@ -73,7 +75,7 @@ case $BUILD in /*) BUILD_ABS=$BUILD ;; *) BUILD_ABS=$REPO/$BUILD ;; esac
 mkdir -p "$BUILD_ABS/nested"
 BUILD_ABS=$(cd "$BUILD_ABS" && pwd -P)
 CACHE=$BUILD_ABS/nested
-LAYER_VERSION=3 # bump when the layer layout or /init changes
+LAYER_VERSION=4 # bump when the layer layout or /init changes
 
 WORK=$(mktemp -d /tmp/l1run.XXXXXX)
 QPID=
@@ -95,10 +97,21 @@ new_stage() {
 	ln -sfn usr/bin "$1/bin"; ln -sfn usr/sbin "$1/sbin"
 	ln -sfn usr/lib "$1/lib"; ln -sfn usr/lib64 "$1/lib64"
 }
-# stage_file DIR PATH: copy PATH (dereferenced) to DIR/PATH.
+# stage_file DIR PATH: copy PATH to DIR/PATH.  A symlink is copied as a
+# symlink and its target staged too, so a library reached through two names
+# stays one file (the dynamic loader must not map it twice).
 stage_file() {
-	mkdir -p "$1$(dirname "$2")"
-	cp -L "$2" "$1$2"
+	local d=$1 p=$2 t n=0
+	while [ -L "$p" ] && [ $n -lt 16 ]; do
+		t=$(readlink "$p")
+		mkdir -p "$d$(dirname "$p")"
+		[ -e "$d$p" ] || [ -L "$d$p" ] || ln -s "$t" "$d$p"
+		case $t in /*) p=$t ;; *) p=$(dirname "$p")/$t ;; esac
+		n=$((n + 1))
+	done
+	[ -e "$d$p" ] && [ ! -L "$d$p" ] && return 0
+	mkdir -p "$d$(dirname "$p")"
+	cp -L "$p" "$d$p"
 }
 # elf_libs PATH...: libraries the dynamic loader needs for the given ELFs.
 elf_libs() {
@@ -147,7 +160,9 @@ write_init() {
 #!/bin/busybox sh
 /bin/busybox --install -s
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
+chmod 755 / # rootfs is a tmpfs (mode 1777); DPDK refuses world-writable plugin paths
 mkdir -p /proc /sys /dev /tmp /run /root /var/tmp
+ln -sfn /run /var/run
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev
@@ -227,6 +242,29 @@ if [ "$WITH_QEMU" = 1 ]; then
 		pack "$S" "$QLAYER"
 	fi
 	LAYERS+=("$QLAYER")
+fi
+
+# ---- layer 2a (optional): dpdk-testpmd + a few PMDs ------------------------
+if [ "$WITH_DPDK" = 1 ]; then
+	TPMD=$(command -v dpdk-testpmd) || die "dpdk-testpmd not found; run scripts/install-deps.sh"
+	PMDDIR=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* 2>/dev/null | head -n1)
+	[ -n "$PMDDIR" ] || die "no DPDK PMD directory /usr/lib/x86_64-linux-gnu/dpdk/pmds-*; install dpdk"
+	# EAL loads every plugin in PMDDIR at start, so ship all of them with
+	# their libraries (a partial directory makes EAL fail "Cannot init plugins").
+	PMDS=("$PMDDIR"/*)
+	dpdk_key=$( { echo $LAYER_VERSION; stat -L -c '%n %s %Y' "$TPMD" "${PMDS[@]}"; } | hash_of)
+	DLAYER=$CACHE/dpdk-$dpdk_key.cpio.gz
+	if [ ! -f "$DLAYER" ]; then
+		echo "l1run: building dpdk layer" >&2
+		S=$WORK/dpdk
+		new_stage "$S"
+		mkdir -p "$S$PMDDIR"
+		cp -a "${PMDS[@]}" "$S$PMDDIR/"
+		for f in "$TPMD" $(elf_libs "$TPMD" "${PMDS[@]}"); do stage_file "$S" "$f"; done
+		find "$CACHE" -maxdepth 1 -name "dpdk-*.cpio.gz" -mmin +30 -delete
+		pack "$S" "$DLAYER"
+	fi
+	LAYERS+=("$DLAYER")
 fi
 
 # ---- layer 2b: large test assets in DIR/nested/assets/ (e.g. the L2 vmlinux) ----
@@ -309,7 +347,9 @@ else
 fi
 QARGS+=(-append "$APPEND")
 
-CONSOLE_LOG=$CACHE/last-console.log
+# Per-run console log, kept only when the run fails (concurrent runs share DIR).
+find "$CACHE" -maxdepth 1 -name 'console-*.log' -mmin +120 -delete 2>/dev/null
+CONSOLE_LOG=$CACHE/console-$NONCE.log
 : >"$CONSOLE_LOG"
 mkfifo "$WORK/out"
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${QARGS[@]}" </dev/null >"$WORK/out" 2>"$WORK/qemu.err" &
@@ -340,13 +380,14 @@ qrc=$?
 set -e
 QPID=
 if [ -n "$rc" ] && [[ $rc =~ ^[0-9]+$ ]]; then
+	[ "$rc" = 125 ] && echo "l1run: L1 init failed; console log: $CONSOLE_LOG" >&2 || rm -f "$CONSOLE_LOG"
 	exit "$rc"
 fi
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "l1run: timed out after ${TIMEOUT}s (state: $state); console log: $CONSOLE_LOG" >&2
 	exit 124
 fi
-echo "l1run: L1 ended (qemu exit $qrc) without reporting the command's status; last console lines:" >&2
+echo "l1run: L1 ended (qemu exit $qrc) without reporting the command's status; console log $CONSOLE_LOG ends:" >&2
 tail -n 20 "$CONSOLE_LOG" | sed 's/^/  | /' >&2
 [ -s "$WORK/qemu.err" ] && sed 's/^/  qemu: /' "$WORK/qemu.err" >&2
 exit 125

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make check-nested: the nested tier.  Runs on the host (no /dev/kvm needed):
-#   1. tests/nested/selftest.sh — l1run.sh itself (KVM works in L1, status, timeout)
-#   2. one L1 boot (l1run.sh) running `tests/run.sh kvm` (the KVM tests that
-#      skip on this host) and tests/nested/l1-linux-boot.sh (stock Linux L2)
+#   1. host-side tests/nested/*.sh (selftest.sh checks l1run.sh itself; others,
+#      e.g. the VFIO ones, boot their own L1 with the options they need)
+#   2. one L1 boot (l1run.sh --qemu --dpdk) running `tests/run.sh kvm` (the KVM
+#      tests that skip on this host) and tests/nested/l1-linux-boot.sh (stock
+#      Linux as L2 under nfvisor-vmm)
 # Ends with one line "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   tests/nested/run.sh [--build DIR]
 # Env: NESTED_L2_VMM=nfvisor|qemu (default nfvisor) picks the L2 VMM for the
@@ -47,16 +49,26 @@ if [ ! -s "$A/l2-initrd.gz" ] || [ tests/nested/mk-l2-initrd.sh -nt "$A/l2-initr
 	tests/nested/mk-l2-initrd.sh "$A/l2-initrd.gz" || fail=$((fail + 1))
 fi
 
-echo "== nested: l1run self-test"
-tests/run.sh --build "$BUILD" tests/nested/selftest.sh | tee "$LOGS/nested-selftest.out"
-add_summary "$LOGS/nested-selftest.out"
+# Host-side nested tests: every tests/nested/*.sh except the tools and the
+# l1-*.sh scripts (those run inside the shared L1 below).  Each boots its own
+# L1 through l1run.sh (e.g. with --vfio).
+HOST_TESTS=()
+for t in tests/nested/*.sh; do
+	case ${t##*/} in
+	l1run.sh|run.sh|extract-vmlinux.sh|mk-l2-initrd.sh|l1-*.sh) ;;
+	*) HOST_TESTS+=("$t") ;;
+	esac
+done
+echo "== nested: host-side tests (${HOST_TESTS[*]##*/})"
+tests/run.sh --build "$BUILD" "${HOST_TESTS[@]}" | tee "$LOGS/nested-host.out"
+add_summary "$LOGS/nested-host.out"
 
 echo "== nested: KVM tests and stock Linux L2 inside a TCG L1 (L2 VMM: $VMM)"
-qemu_opt=()
-[ "$VMM" = qemu ] && qemu_opt=(--qemu)
+# QEMU and DPDK's testpmd ride along: KVM tests use them as peers (vhost-user
+# backends, QEMU as an L2 VMM to compare with).
 start=$(date +%s)
 tests/nested/l1run.sh --build "$BUILD" --smp 2 --mem 2560 --hugepages 512 \
-	--timeout "${NESTED_TIMEOUT:-1500}" "${qemu_opt[@]+"${qemu_opt[@]}"}" -- \
+	--timeout "${NESTED_TIMEOUT:-1500}" --qemu --dpdk -- \
 	"TEST_VERBOSE=1 TEST_TIMEOUT=600 NESTED_L2_VMM=$VMM tests/run.sh --build '$BUILD' kvm tests/nested/l1-linux-boot.sh" \
 	2>&1 | tee "$LOGS/nested-l1.out"
 rc=${PIPESTATUS[0]}
