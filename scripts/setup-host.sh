@@ -31,14 +31,10 @@ fi
 
 # 2. stale hugepage files: DPDK's rtemap_* / <prefix>map_* and nfvisor's own,
 # removed only when no process has them open or mapped.
-in_use() {
-	local f=$1 p
-	for p in /proc/[0-9]*; do
-		grep -qsF "$f" "$p/maps" && return 0
-		ls -l "$p/fd" 2>/dev/null | grep -qF -- "-> $f" && return 0
-	done
-	return 1
-}
+# One pass over every process's mappings and open files.
+USED=$( { cat /proc/[0-9]*/maps 2>/dev/null | awk '{print $6}'
+	ls -l /proc/[0-9]*/fd 2>/dev/null | awk '{print $NF}'; } | grep '^/dev/hugepages/' | sort -u || true)
+in_use() { printf '%s\n' "$USED" | grep -qxF -- "$1"; }
 removed=0
 while IFS= read -r -d '' f; do
 	if ! in_use "$f"; then
