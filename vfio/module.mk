@@ -39,3 +39,11 @@ $(BUILD)/tests/vfio-vm-check: $(BUILD)/obj/tests/hw/vfio_vm_check.o $(VFIO_VM_OB
 			      $(BUILD)/obj/vmm/mem.o $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lpthread
+
+# MMIO benchmark: memslot vs trapped passthrough BAR access (nested tier / hardware).
+PROGRAMS += $(BUILD)/tests/vfio-mmio-bench
+$(BUILD)/tests/vfio-mmio-bench: $(BUILD)/obj/tests/hw/vfio_mmio_bench.o $(VFIO_VM_OBJS) \
+			      $(BUILD)/obj/vmm/pci.o $(BUILD)/obj/vmm/msix.o $(BUILD)/obj/vmm/kvm.o \
+			      $(BUILD)/obj/vmm/mem.o $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lpthread

@@ -4,7 +4,10 @@
 # VF creation + `nvme virt-mgmt`, vfio-pci binding, our container/group/device
 # code, NVMe Identify by DMA into guest RAM with MSI-X on an eventfd, the
 # negative cases (VF count beyond total / while assigned, unmapped IOVA, group
-# held by another process, the non-viable ICH9 group) and restoring the host.
+# held by another process, the non-viable ICH9 group) and restoring the host;
+# then whole-controller passthrough of the PF, the passthrough device model
+# over real VFIO + KVM (vfio-vm-check), the memslot-vs-trap MMIO benchmark
+# (vfio-mmio-bench) and scripts/hwcheck.sh.
 # lpc_ich is shipped and loaded so the ICH9 group has a device on a host
 # driver. Prints TAP (the program's). Runs on the host; inside L1 ($L1RUN=1)
 # it runs the program directly.
@@ -24,6 +27,8 @@ if [ "${L1RUN:-0}" = 1 ]; then
 	"$PROG" --nvme "$pf" || rc=1
 	# The passthrough device model over real VFIO + KVM (no vCPU).
 	"$BUILD/tests/vfio-vm-check" --nvme "$pf" || rc=1
+	# Benchmark: guest reads of the passthrough BAR, memslot vs trapped.
+	BENCH_TIMEOUT=300 "$BUILD/tests/vfio-mmio-bench" --nvme "$pf" 20000 500 || rc=1
 	# The host readiness report must see this L1 as ready.
 	out=$(scripts/hwcheck.sh 2>&1); hrc=$?
 	echo "$out" | sed 's/^/# /'
