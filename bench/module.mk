@@ -1,0 +1,7 @@
+# bench/: nfv-trafgen, the paced DPDK generator/sink behind `nfvisor bench`.
+BENCH_OBJS := $(BUILD)/obj/bench/nfv-trafgen.o
+$(BENCH_OBJS): CFLAGS_EXTRA = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libdpdk 2>/dev/null))
+PROGRAMS += $(BUILD)/bench/nfv-trafgen
+$(BUILD)/bench/nfv-trafgen: $(BENCH_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(shell pkg-config --libs libdpdk 2>/dev/null) -lm
