@@ -21,11 +21,15 @@ die() { echo "install-deps: $*" >&2; exit 1; }
 command -v dpkg-query >/dev/null && command -v apt-get >/dev/null ||
 	die "this script needs a Debian system (dpkg-query and apt-get not found)"
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-	[ "${st:0:2}" = ii ] || missing+=("$p")
-done
+# missing_of PKG...: those not fully installed (one dpkg-query for all).
+missing_of() {
+	local ok
+	ok=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null | awk '/^ii/ {printf "%s ", $2}') "
+	for p in "$@"; do
+		case $ok in *" $p "*) ;; *) echo "$p" ;; esac
+	done
+}
+mapfile -t missing < <(missing_of "${PACKAGES[@]}")
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#PACKAGES[@]} packages already installed"
 	exit 0
@@ -47,10 +51,6 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/install-dep
 	tail -n 30 /tmp/install-deps.log >&2
 	die "apt-get install failed for: ${missing[*]} (full log: /tmp/install-deps.log)"
 }
-still=()
-for p in "${missing[@]}"; do
-	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-	[ "${st:0:2}" = ii ] || still+=("$p")
-done
+mapfile -t still < <(missing_of "${missing[@]}")
 [ ${#still[@]} -eq 0 ] || die "still not installed after apt-get: ${still[*]}"
 echo "install-deps: done"
