@@ -42,12 +42,14 @@ tap_check "status --json: switch, vm1, vm2 running with pids" \
 tap_check "status --json: vm1 vCPU0 on CPU 0, PMD on CPU 1" \
 	[ "$(j '"\($c.vm1.vcpus[0].cpu) \($c.switch.pmd_cores | tostring)"')" = "0 [1]" ]
 
-# traffic_both_ways MIN: vm1's frames reach the switch and vm2's reflections too.
+# traffic_both_ways MIN: vm1's frames reach the switch, go out to vm2, and
+# vm2's reflections come back into the switch. (vm1, a generator, never reads
+# its RX ring: the switch delivers one ring's worth to it, then counts drops.)
 traffic_both_ways() {
-	[ "$(j "\$p[\"vm1-eth0\"].rx_packets >= $1 and \$p[\"vm2-eth0\"].rx_packets >= $1 and \$p[\"vm1-eth0\"].tx_packets > 0")" = true ]
+	[ "$(j "\$p[\"vm1-eth0\"].rx_packets >= $1 and \$p[\"vm2-eth0\"].tx_packets >= $1 and \$p[\"vm2-eth0\"].rx_packets >= $1")" = true ]
 }
-if orch_wait 90 traffic_both_ways 1000; then tap_ok "traffic flows vm1 -> switch -> vm2 -> switch -> vm1"; else
-	tap_fail "traffic flows vm1 -> switch -> vm2 -> switch -> vm1" "$("$NFV" status demo | tr '\n' ';')"; fi
+if orch_wait 90 traffic_both_ways 1000; then tap_ok "traffic flows vm1 -> switch -> vm2 -> switch"; else
+	tap_fail "traffic flows vm1 -> switch -> vm2 -> switch" "$("$NFV" status demo | tr '\n' ';')"; fi
 "$NFV" status demo | tap_diag
 
 # Kill the switch: restarted, traffic resumes (its counters start at 0).
