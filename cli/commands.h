@@ -13,5 +13,6 @@ int cmd_plan(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -25,6 +25,9 @@ static const struct command {
      "down NAME|FILE           stop everything and restore the host as up found it"},
     {"status", cmd_status,
      "status [--json] [NAME]   components, pids, cores, uptime, restarts, port counters"},
+    {"bench", cmd_bench,
+     "bench --list | SCENARIO [--quick] [--out DIR] ...\n"
+     "                            measure the I/O paths on this host (docs/bench.md)"},
 };
 
 static void usage(FILE *f)

@@ -1,6 +1,6 @@
 # nfvisor: the orchestrator CLI (validate, plan, up, down, status).
 CLI_SRCS := cli/main.c cli/cmd_validate.c cli/cmd_plan.c cli/cmd_up.c cli/cmd_down.c \
-	cli/cmd_status.c
+	cli/cmd_status.c cli/cmd_bench.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 # Spelled out: cli/ sorts before common/ and config/, whose variables are not
 # set yet when this fragment is read.

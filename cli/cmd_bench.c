@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/* nfvisor bench --list | SCENARIO [options]: which benchmark scenarios this
+ * host can run (and why not), and running one through bench/bench.sh. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+
+#define BENCH_USAGE                                                                                \
+	"usage: nfvisor bench --list\n"                                                            \
+	"       nfvisor bench SCENARIO [--quick] [--out DIR] [--sizes 64,128,...] [--trial-sec "   \
+	"S]\n"                                                                                     \
+	"                              [--loss PCT] [--repeat N] [--resolution PCT]\n"             \
+	"                              [--contenders switch,testpmd,ovs]\n"
+
+#define BENCH_HUGEPAGES 456 /* 2 MiB pages: generator + contender, 256 MiB each */
+#define OVS_DPDK	"/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
+
+struct bench_env {
+	char repo[PATH_MAX];  /* holds bench/bench.sh */
+	char build[PATH_MAX]; /* holds nfvisor, nfvisor-switch, bench/nfv-trafgen */
+};
+
+struct scenario {
+	const char *name;
+	const char *what;
+	/* Writes why the scenario cannot run here into why; 0 when it can. */
+	int (*check)(const struct bench_env *env, char *why, size_t len);
+};
+
+static bool in_path(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		if (n && n < sizeof(buf) - strlen(cmd) - 2) {
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, cmd);
+			if (!access(buf, X_OK))
+				return true;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return false;
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int exe_in(const char *dir, const char *name, char *why, size_t len)
+{
+	char p[PATH_MAX + 64];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (access(p, X_OK)) {
+		snprintf(why, len, "%s not built (run make)", p);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* What every DPDK scenario needs on the host. */
+static int check_dpdk_host(const struct bench_env *env, char *why, size_t len)
+{
+	long free_hp;
+	int ret;
+
+	if (geteuid()) {
+		snprintf(why, len, "needs root (hugepages, vhost-user sockets)");
+		return -EPERM;
+	}
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		snprintf(why, len, "needs 2 CPUs (generator and PMD on different cores), have %ld",
+			 sysconf(_SC_NPROCESSORS_ONLN));
+		return -ENODEV;
+	}
+	free_hp = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	if (free_hp < BENCH_HUGEPAGES) {
+		snprintf(why, len,
+			 "needs %d free 2 MiB hugepages, %ld free (echo 1024 > "
+			 "/proc/sys/vm/nr_hugepages)",
+			 BENCH_HUGEPAGES, free_hp < 0 ? 0 : free_hp);
+		return -ENOMEM;
+	}
+	for (const char *const *c = (const char *const[]){"dpdk-testpmd", "jq", "gnuplot", NULL};
+	     *c; c++) {
+		if (!in_path(*c)) {
+			snprintf(why, len, "%s not installed (scripts/install-deps.sh installs it)",
+				 *c);
+			return -ENOENT;
+		}
+	}
+	ret = exe_in(env->build, "nfvisor-switch", why, len);
+	if (!ret)
+		ret = exe_in(env->build, "bench/nfv-trafgen", why, len);
+	return ret;
+}
+
+static int check_loopback(const struct bench_env *env, char *why, size_t len)
+{
+	return check_dpdk_host(env, why, len);
+}
+
+static int check_vm(const struct bench_env *env, char *why, size_t len)
+{
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		snprintf(why, len,
+			 "no /dev/kvm on this host (%s): VM scenarios need KVM; on a host without "
+			 "it only the nested tier (tests/nested/l1run.sh) has KVM, and nested-TCG "
+			 "packet rates say nothing about this host",
+			 strerror(errno));
+		return -ENODEV;
+	}
+	snprintf(why, len,
+		 "this version has no VM traffic driver yet (bench/bench.sh runs "
+		 "switch-loopback only)");
+	return -ENOSYS;
+}
+
+static bool sriov_nic_present(void)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		char p[PATH_MAX];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/sys/class/net/%s/device/sriov_totalvfs", e->d_name);
+		found = read_long(p) > 0;
+	}
+	closedir(d);
+	return found;
+}
+
+static bool nvme_present(void)
+{
+	DIR *d = opendir("/sys/class/nvme");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d)))
+		found = e->d_name[0] != '.';
+	closedir(d);
+	return found;
+}
+
+static int check_vf(const struct bench_env *env, char *why, size_t len)
+{
+	if (!sriov_nic_present()) {
+		snprintf(why, len,
+			 "no SR-IOV NIC (no /sys/class/net/*/device/sriov_totalvfs above 0)");
+		return -ENODEV;
+	}
+	return check_vm(env, why, len);
+}
+
+static int check_nvme(const struct bench_env *env, char *why, size_t len)
+{
+	if (!nvme_present()) {
+		snprintf(why, len, "no NVMe controller (/sys/class/nvme is empty)");
+		return -ENODEV;
+	}
+	return check_vm(env, why, len);
+}
+
+static const struct scenario scenarios[] = {
+    {"switch-loopback", "no VM: nfv-trafgen virtio-user <-> switch (the emulated path's ceiling)",
+     check_loopback},
+    {"vm2vm", "VM <-> VM through the switch (nfguest gen/sink)", check_vm},
+    {"pvp", "phy -> switch -> VM (nfguest fwd) -> switch -> phy", check_vm},
+    {"vf-pvp", "phy -> VF -> VM -> VF -> phy (SR-IOV passthrough)", check_vf},
+    {"nvme", "NVMe passthrough vs emulated block (IOPS, latency)", check_nvme},
+};
+
+static const struct scenario *find_scenario(const char *name)
+{
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!strcmp(scenarios[i].name, name))
+			return &scenarios[i];
+	return NULL;
+}
+
+/* Fills env from NFV_BENCH_DIR (the repo) and the directory of our binary. */
+static int bench_env_init(struct bench_env *env)
+{
+	const char *over = getenv("NFV_BENCH_DIR");
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		fprintf(stderr, "nfvisor bench: cannot read /proc/self/exe: %s\n", strerror(errno));
+		return -errno;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(env->build, sizeof(env->build), "%s", self);
+	if (over) {
+		snprintf(env->repo, sizeof(env->repo), "%s", over);
+	} else {
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(env->repo, sizeof(env->repo), "%s", self);
+	}
+	return 0;
+}
+
+static int list(const struct bench_env *env)
+{
+	char why[512], ovs[160];
+
+	printf("%-16s %-5s %s\n", "SCENARIO", "RUNS", "WHAT / WHY NOT");
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		const struct scenario *s = &scenarios[i];
+		bool ok;
+
+		why[0] = '\0';
+		ok = !s->check(env, why, sizeof(why));
+		printf("%-16s %-5s %s\n", s->name, ok ? "yes" : "no", s->what);
+		if (!ok)
+			printf("%-16s %-5s skipped: %s\n", "", "", why);
+	}
+	if (access(OVS_DPDK, X_OK))
+		snprintf(ovs, sizeof(ovs), "skipped: openvswitch-switch-dpdk not installed");
+	else
+		snprintf(ovs, sizeof(ovs), "yes (%s)", OVS_DPDK);
+	printf("\nbaselines in the same run: testpmd io-forwarding: %s; OVS-DPDK: %s\n",
+	       in_path("dpdk-testpmd") ? "yes" : "skipped: dpdk-testpmd not installed", ovs);
+	return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	const struct scenario *s;
+	struct bench_env env;
+	char why[512], script[PATH_MAX + 32], build_env[PATH_MAX + 8];
+	char **args;
+
+	if (argc < 2) {
+		fputs(BENCH_USAGE, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(BENCH_USAGE, stdout);
+		return 0;
+	}
+	if (bench_env_init(&env))
+		return EXIT_INVALID;
+	if (!strcmp(argv[1], "--list")) {
+		if (argc != 2) {
+			fprintf(stderr, "nfvisor bench: --list takes no arguments, got \"%s\"\n",
+				argv[2]);
+			return EXIT_USAGE;
+		}
+		return list(&env);
+	}
+	s = find_scenario(argv[1]);
+	if (!s) {
+		fprintf(
+		    stderr,
+		    "nfvisor bench: unknown scenario \"%s\" (nfvisor bench --list names them)\n",
+		    argv[1]);
+		return EXIT_USAGE;
+	}
+	why[0] = '\0';
+	if (s->check(&env, why, sizeof(why))) {
+		fprintf(stderr, "nfvisor bench: %s skipped: %s\n", s->name, why);
+		return EXIT_INVALID;
+	}
+	snprintf(script, sizeof(script), "%s/bench/bench.sh", env.repo);
+	if (access(script, R_OK)) {
+		fprintf(stderr,
+			"nfvisor bench: %s not found: run nfvisor from the source tree's build/ or "
+			"set NFV_BENCH_DIR to the source tree\n",
+			script);
+		return EXIT_INVALID;
+	}
+	snprintf(build_env, sizeof(build_env), "BUILD=%s", env.build);
+	if (putenv(build_env)) {
+		fprintf(stderr, "nfvisor bench: cannot set BUILD: %s\n", strerror(errno));
+		return EXIT_INVALID;
+	}
+	args = calloc((size_t)argc + 2, sizeof(*args));
+	if (!args) {
+		fprintf(stderr, "nfvisor bench: out of memory\n");
+		return EXIT_INVALID;
+	}
+	args[0] = "bash";
+	args[1] = script;
+	for (int i = 1; i < argc; i++)
+		args[i + 1] = argv[i];
+	execvp("bash", args);
+	fprintf(stderr, "nfvisor bench: cannot run bash %s: %s\n", script, strerror(errno));
+	free(args);
+	return EXIT_INVALID;
+}
