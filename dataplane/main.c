@@ -298,10 +298,12 @@ static int build_eal_args(struct opts *o, char **argv, int *argc, char *lcores, 
 	argv[n++] = (char *)o->file_prefix;
 	argv[n++] = "-m";
 	argv[n++] = mem;
-	argv[n++] = "--in-memory";
+	/* --no-huge implies legacy memory, which --in-memory refuses; it
+	 * leaves no hugepage files either. */
+	argv[n++] = o->no_huge ? "--no-huge" : "--in-memory";
 	argv[n++] = "--log-level=lib.eal:warning";
-	if (o->no_huge)
-		argv[n++] = "--no-huge";
+	/* Connection events are logged by the switch itself (up/down). */
+	argv[n++] = "--log-level=lib.vhost.config:warning";
 	if (!o->pci)
 		argv[n++] = "--no-pci";
 	argv[n] = NULL;
