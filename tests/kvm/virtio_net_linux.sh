@@ -34,6 +34,7 @@ for l in net_vhost mempool_ring; do # plugins: name them, not every PMD is stage
 	[ -n "$f" ] && DLIBS+=(-d "$f")
 done
 start_testpmd() { # vhost-user server on $SOCK, answering ARP and ICMP echo
+	rm -f "$SOCK" # DPDK does not replace a stale socket file of a killed testpmd
 	dpdk-testpmd -l 0,1 --no-pci --in-memory -m 64 "${DLIBS[@]}" \
 		--vdev "net_vhost0,iface=$SOCK" -- --forward-mode=icmpecho --auto-start --total-num-mbufs=8192 \
 		--stats-period 5 >>"$TEST_TMP/testpmd.log" 2>&1 </dev/null &

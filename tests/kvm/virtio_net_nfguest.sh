@@ -32,6 +32,7 @@ N=${NET_TEST_FRAMES:-3000}
 RATE=${NET_TEST_RATE:-3000}
 
 start_testpmd() { # two vhost-user servers, io forwarding 0 <-> 1
+	rm -f "$S0" "$S1" # DPDK does not replace stale socket files of a killed testpmd
 	dpdk-testpmd -l 0,1 --no-pci --in-memory -m 64 "${DLIBS[@]}" \
 		--vdev "net_vhost0,iface=$S0" --vdev "net_vhost1,iface=$S1" -- \
 		--forward-mode=io --auto-start --total-num-mbufs=8192 --stats-period 5 \
