@@ -5,3 +5,9 @@ PROGRAMS += $(BUILD)/bench/nfv-trafgen
 $(BUILD)/bench/nfv-trafgen: $(BENCH_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(shell pkg-config --libs libdpdk 2>/dev/null) -lm
+
+# bootmeter: time to a VMM's ready line and its RSS without guest RAM (bench/boot.sh).
+PROGRAMS += $(BUILD)/bench/bootmeter
+$(BUILD)/bench/bootmeter: $(BUILD)/obj/bench/bootmeter.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL)
