@@ -9,7 +9,10 @@
  *   DMA at IOVA = GPA), sees the interrupt as the vector's pending bit (the
  *   device's eventfd counted by vmm/msix), unmasks it (KVM irqfd takes the
  *   pending interrupt), and on teardown the controller is back on its driver.
- *   vfio-vm-check --nvme BDF     (an NVMe controller not in use by the host)
+ *   vfio-vm-check --nvme BDF [--refused BDF]
+ * --refused names a device whose IOMMU group is not viable (QEMU q35: an
+ * ICH9 function while lpc_ich holds 00:1f.0): adding it must fail and leave
+ * it on its original driver.
  * Prints TAP; exit 0 ok, 1 failure, 77 no VFIO/KVM here. */
 #define LOG_PREFIX "vfio-vm-check"
 #include <errno.h>
@@ -151,8 +154,9 @@ int main(int argc, char **argv)
 	int ret;
 
 	log_set_program("vfio-vm-check");
-	if (argc != 3 || strcmp(argv[1], "--nvme")) {
-		fprintf(stderr, "usage: vfio-vm-check --nvme BDF\n");
+	if ((argc != 3 && argc != 5) || strcmp(argv[1], "--nvme") ||
+	    (argc == 5 && strcmp(argv[3], "--refused"))) {
+		fprintf(stderr, "usage: vfio-vm-check --nvme BDF [--refused BDF]\n");
 		return 2;
 	}
 	if (access("/dev/vfio/vfio", F_OK) || access("/dev/kvm", F_OK)) {
@@ -268,6 +272,23 @@ out:
 	if (orig[0]) {
 		pcidev_driver(fs, bdf, drv);
 		tap(!strcmp(drv, orig), "%s back on '%s' after teardown", bdf, drv);
+	}
+	if (argc == 5 && bus && mem && kvm) {
+		char rb[BDF_STRLEN], before[DRIVER_STRLEN] = "", after[DRIVER_STRLEN] = "?";
+
+		vv = NULL;
+		if (!pcidev_lookup(fs, argv[4], rb))
+			pcidev_driver(fs, rb, before);
+		ret = vfio_vm_create(kvm, mem, bus, &router, kvm, &vv);
+		if (!ret)
+			ret = vfio_vm_add_device(vv, argv[4]);
+		tap(ret == -EBUSY, "--device vfio:%s in a non-viable group refused (%s)", argv[4],
+		    strerror(-ret));
+		tap(vv && vfio_vm_device_count(vv) == 0, "nothing plugged for it");
+		vfio_vm_destroy(vv);
+		pcidev_driver(fs, rb, after);
+		tap(!strcmp(before, after), "%s left on its driver '%s'", rb,
+		    after[0] ? after : "none");
 	}
 	pci_bus_destroy(bus);
 	guest_mem_destroy(mem);

@@ -26,7 +26,7 @@ if [ "${L1RUN:-0}" = 1 ]; then
 	[ -n "$pf" ] || { echo "not ok - no NVMe PF for the whole-controller test"; exit 1; }
 	"$PROG" --nvme "$pf" || rc=1
 	# The passthrough device model over real VFIO + KVM (no vCPU).
-	"$BUILD/tests/vfio-vm-check" --nvme "$pf" || rc=1
+	"$BUILD/tests/vfio-vm-check" --nvme "$pf" --refused 0000:00:1f.2 || rc=1
 	# Benchmark: guest reads of the passthrough BAR, memslot vs trapped.
 	BENCH_TIMEOUT=300 "$BUILD/tests/vfio-mmio-bench" --nvme "$pf" 20000 500 || rc=1
 	# The host readiness report must see this L1 as ready.
