@@ -24,8 +24,8 @@ $(BUILD)/tests/vfio-nvme-check: $(BUILD)/obj/tests/hw/vfio_nvme_check.o $(VFIO_K
 
 # PCI passthrough device model on the vmm PCI bus / MSI-X.
 VFIO_PT_OBJS := $(BUILD)/obj/vfio/pci_passthrough.o $(BUILD)/obj/vmm/pci.o $(BUILD)/obj/vmm/msix.o
-$(eval $(call unit_test,test_vfio_passthrough,$(VFIO_PT_OBJS) $(VFIO_KERNEL_OBJS) \
-	$(VFIO_SYSFS_OBJS),-lpthread))
+$(eval $(call unit_test,test_vfio_passthrough,$(VFIO_PT_OBJS) $(BUILD)/obj/vfio/vfio_vm.o \
+	$(BUILD)/obj/vmm/kvm.o $(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS),-lpthread))
 
 # --device vfio:BDF for nfvisor-vmm: link $(VFIO_VM_OBJS) into the VMM and call
 # vfio/vfio_vm.h from the PCI setup hook.

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "vfio/pci_passthrough.h"
+#include "vfio/vfio_vm.h"
 #include "vmm/layout.h"
 
 #define MSIX_CAP 0x60
@@ -469,6 +470,22 @@ static void test_refusals(void **state)
 	pci_passthrough_destroy(c->pt);
 }
 
+static void test_device_arg(void **state)
+{
+	char bdf[BDF_STRLEN];
+
+	assert_int_equal(vfio_device_arg_parse("vfio:01:00.1", bdf), 0);
+	assert_string_equal(bdf, "0000:01:00.1");
+	assert_int_equal(vfio_device_arg_parse("vfio:0000:af:1f.7", bdf), 0);
+	assert_string_equal(bdf, "0000:af:1f.7");
+	assert_int_equal(vfio_device_arg_parse("vfio-user:/run/dev.sock", bdf), -EOPNOTSUPP);
+	assert_int_equal(vfio_device_arg_parse("vfio:", bdf), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse("vfio:01:00.9", bdf), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse("0000:01:00.1", bdf), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse("", bdf), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse(NULL, bdf), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +494,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_command_memslots_and_traps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_msix_wiring, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	    cmocka_unit_test(test_device_arg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
