@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 	*) echo "nfvisor bench: unknown option \"$1\"" >&2; usage ;;
 	esac
 done
-[ "$SCENARIO" = switch-loopback ] ||
+[ "$SCENARIO" = switch-loopback ] || [ "$SCENARIO" = pvp ] ||
 	die "scenario \"$SCENARIO\" is not run by this driver (nfvisor bench --list shows what runs here)"
 if [ "$QUICK" = 1 ]; then
 	: "${SIZES:=64,1518}" "${TRIAL:=0.25}" "${LOSS:=0.5}" "${REPEAT:=1}" "${RES:=25}"
@@ -69,7 +69,8 @@ for c in ${CONTENDERS//,/ }; do
 	case $c in
 	switch) [ -x "$BUILD/nfvisor-switch" ] || die "$BUILD/nfvisor-switch not built (run make)"; CONS+=("$c") ;;
 	testpmd) command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (scripts/install-deps.sh)"; CONS+=("$c") ;;
-	ovs) if [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ]; then CONS+=("$c")
+	ovs) if [ "$SCENARIO" = pvp ]; then SKIPPED+=("ovs: the pvp topology (four ports, VM) is not driven for OVS yet")
+	     elif [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ]; then CONS+=("$c")
 	     else SKIPPED+=("ovs: openvswitch-switch-dpdk not installed"); fi ;;
 	*) die "unknown contender \"$c\": switch, testpmd or ovs" ;;
 	esac
@@ -78,6 +79,14 @@ done
 	SKIPPED+=("ovs: left out by --quick (give --contenders switch,testpmd,ovs to include it)")
 [ ${#CONS[@]} -gt 0 ] || die "no contender can run"
 NEED=$((128 * 2 + 200))
+PVP_PIN=
+if [ "$SCENARIO" = pvp ]; then
+	[ -c /dev/kvm ] || die "pvp needs /dev/kvm (nfvisor bench --list)"
+	[ -x "$BUILD/nfvisor-vmm" ] && [ -f "$BUILD/guest/nfguest.elf" ] ||
+		die "$BUILD/nfvisor-vmm or $BUILD/guest/nfguest.elf not built (run make)"
+	NEED=$((NEED + 32))
+	PVP_PIN="; the VM's vCPU pinned to CPU 1 too (shares it with the PMD on a 2-CPU host)"
+fi
 FREE=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
 [ "$FREE" -ge "$NEED" ] ||
 	die "needs $NEED free 2 MiB hugepages, $FREE free (echo 1024 > /proc/sys/vm/nr_hugepages)"
@@ -101,15 +110,22 @@ DONE=0 FAILED=0
 
 # run_point REP SIZE CONTENDER: appends the trafgen lines, tagged.
 run_point() {
-	local rep=$1 size=$2 c=$3 seen=0 n t0 left line
+	local rep=$1 size=$2 c=$3 seen=0 n t0 left line start
 	t0=$(date +%s)
 	bench_cleanup_point
+	local gate=()
+	[ "$SCENARIO" = pvp ] && gate=(--wait-file "$T/go")
 	if ! bench_gen_start "$size" --search --trial-sec "$TRIAL" --loss "$LOSS" \
-		--resolution "$RES" --lat-points 10,50,90; then
+		--resolution "$RES" --lat-points 10,50,90 "${gate[@]}"; then
 		echo "nfvisor bench: generator did not start: $(tail -3 "$T/gen.err")" >&2
 		FAILED=$((FAILED + 1)); return
 	fi
-	if ! bench_con_start "$c"; then
+	if [ "$SCENARIO" = pvp ]; then
+		start=bench_pvp_start
+	else
+		start=bench_con_start
+	fi
+	if ! $start "$c"; then
 		echo "nfvisor bench: $c did not start: $(tail -3 "$T/con.log" 2>/dev/null)" >&2
 		FAILED=$((FAILED + 1)); return
 	fi
@@ -248,7 +264,7 @@ ver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; 
 	echo "|---|---|"
 	echo "| CPU | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') |"
 	echo "| CPUs online | $(nproc) ($(lscpu 2>/dev/null | awk -F: '/^Thread\(s\) per core/ {gsub(/ /,"",$2); print $2}') threads/core) |"
-	echo "| pinning | nfv-trafgen lcore on CPU 0 (tx + rx, one core); contender main thread CPU 0, one PMD core on CPU 1 |"
+	echo "| pinning | nfv-trafgen lcore on CPU 0 (tx + rx, one core); contender main thread CPU 0, one PMD core on CPU 1${PVP_PIN:-} |"
 	echo "| hugepages | 2 MiB: $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) reserved; 256 MiB per process |"
 	echo "| kernel | $(uname -r) $(uname -v | cut -c1-40) |"
 	echo "| DPDK | $(ver dpdk) (generator, testpmd) |"
@@ -256,7 +272,11 @@ ver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; 
 	echo "| OVS-DPDK | $(ver openvswitch-switch-dpdk) |"
 	echo "| contenders | ${CONS[*]} |"
 	echo "| skipped | ${SKIPPED[*]:-none} |"
-	echo "| topology | trafgen virtio-user port 0 (server) -> contender vhost-user port -> contender vhost-user port -> trafgen virtio-user port 1; unidirectional, one queue pair per port, 1024 descriptors |"
+	if [ "$SCENARIO" = pvp ]; then
+		echo "| topology | trafgen virtio-user port 0 -> contender (VLAN 10) -> VM NIC 0 -> nfguest mode=fwd -> VM NIC 1 -> contender (VLAN 20) -> trafgen virtio-user port 1; unidirectional; VM: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, 256 descriptors |"
+	else
+		echo "| topology | trafgen virtio-user port 0 (server) -> contender vhost-user port -> contender vhost-user port -> trafgen virtio-user port 1; unidirectional, one queue pair per port, 1024 descriptors |"
+	fi
 	echo "| switch config | nfvisor-switch: two vhost-user client ports, access VLAN 10, MAC learning (the rx port's MAC is learned before each trial); testpmd: io forwarding; OVS: bridge NORMAL action, dpdkvhostuserclient ports |"
 	echo "| frame sizes | $SIZES (with FCS; sent 4 bytes shorter) |"
 	echo "| frame content | Ethernet, EtherType 0x88b5, magic + trial id + sequence + TSC timestamp |"

@@ -6,17 +6,18 @@
 # Needs: BUILD, T (private temp dir), P (hugepage file prefix).
 
 OVSD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
-GEN_PID= CON_PID=
+GEN_PID= CON_PID= VM_PID=
 
 bench_cleanup_point() {
 	local p i
-	for p in $GEN_PID $CON_PID; do kill -TERM "$p" 2>/dev/null; done
-	for p in $GEN_PID $CON_PID; do
+	for p in $GEN_PID $VM_PID $CON_PID; do kill -TERM "$p" 2>/dev/null; done
+	for p in $GEN_PID $VM_PID $CON_PID; do
 		for i in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	GEN_PID= CON_PID=
+	GEN_PID= CON_PID= VM_PID=
+	rm -f "$T/go"
 	if [ -f "$T/ovs/vswitchd.pid" ]; then
 		p=$(cat "$T/ovs/vswitchd.pid" 2>/dev/null)
 		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null && sleep 1 && kill -9 "$p" 2>/dev/null
@@ -42,6 +43,48 @@ bench_gen_start() {
 	GEN_PID=$!
 	local i
 	for i in $(seq 100); do [ -S "$T/a.sock" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# bench_pvp_start NAME: the pvp DUT: contender NAME with four ports
+# (a.sock, b.sock to the generator; vm0.sock, vm1.sock served to the VM),
+# then nfguest mode=fwd in nfvisor-vmm (vCPU on CPU 1); touches $T/go once
+# both guest NICs are up. Switch VLANs: a + vm0 in 10, vm1 + b in 20.
+bench_pvp_start() {
+	case $1 in
+	switch)
+		setsid "$BUILD/nfvisor-switch" --pmd-cores 1 --main-core 0 --ctl "$T/ctl.sock" \
+			--file-prefix "${P}sw" --memory 256 --mbufs 16383 \
+			--port "name=p0,type=vhost-user,path=$T/a.sock,mode=client,vlan=access:10" \
+			--port "name=v0,type=vhost-user,path=$T/vm0.sock,vlan=access:10" \
+			--port "name=v1,type=vhost-user,path=$T/vm1.sock,vlan=access:20" \
+			--port "name=p1,type=vhost-user,path=$T/b.sock,mode=client,vlan=access:20" \
+			>"$T/con.log" 2>&1 &
+		CON_PID=$! ;;
+	testpmd)
+		setsid dpdk-testpmd --lcores '0@0,1@1' --file-prefix "${P}vh" --no-pci -m 256 \
+			--log-level=lib.eal:warning \
+			--vdev "net_vhost0,iface=$T/a.sock,client=1" --vdev "net_vhost1,iface=$T/vm0.sock" \
+			--vdev "net_vhost2,iface=$T/vm1.sock" --vdev "net_vhost3,iface=$T/b.sock,client=1" \
+			-- --forward-mode=io --nb-cores=1 --auto-start --total-num-mbufs=16384 \
+			--stats-period 3600 </dev/null >"$T/con.log" 2>&1 &
+		CON_PID=$! ;;
+	*) return 1 ;;
+	esac
+	local i
+	for i in $(seq 300); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && break; sleep 0.1; done
+	[ -S "$T/vm1.sock" ] || return 1
+	setsid "$BUILD/nfvisor-vmm" --kernel "$BUILD/guest/nfguest.elf" --memory 64M --hugepages 2M \
+		--vcpus 1 --pin 1 --net "vhost-user:$T/vm0.sock,mac=52:54:00:00:01:01" \
+		--net "vhost-user:$T/vm1.sock,mac=52:54:00:00:01:02" --cmdline "mode=fwd" \
+		</dev/null >"$T/vm.log" 2>&1 &
+	VM_PID=$!
+	for i in $(seq 1200); do
+		[ "$(grep -ac 'nfguest: fwd ready' "$T/vm.log")" -ge 2 ] && { touch "$T/go"; return 0; }
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "nfvisor bench: VM did not bring up its NICs: $(tail -3 "$T/vm.log")" >&2
 	return 1
 }
 

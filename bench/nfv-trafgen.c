@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -64,6 +65,7 @@ struct tg_opts {
 	unsigned int nb_points;
 	double points[TG_MAX_POINTS];
 	double min_rate;
+	const char *wait_file;
 };
 
 struct tg_result {
@@ -86,11 +88,13 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: nfv-trafgen [EAL options] -- [--tx-port N] [--rx-port N] [--size B]\n"
-		   "         [--trial-sec S] (--rate PPS | --search [--loss PCT]\n"
-		   "         [--resolution PCT] [--lat-points 10,50,90] [--min-rate PPS])\n"
-		   "  --size is the frame size with FCS (64..1518); frames are sent 4 bytes\n"
-		   "  shorter because the port adds no FCS on virtio.\n");
+	fprintf(f,
+		"usage: nfv-trafgen [EAL options] -- [--tx-port N] [--rx-port N] [--size B]\n"
+		"         [--trial-sec S] (--rate PPS | --search [--loss PCT]\n"
+		"         [--resolution PCT] [--lat-points 10,50,90] [--min-rate PPS])\n"
+		"         [--wait-file PATH]  (start the trials once PATH exists, at most 600 s)\n"
+		"  --size is the frame size with FCS (64..1518); frames are sent 4 bytes\n"
+		"  shorter because the port adds no FCS on virtio.\n");
 }
 
 static int parse_double(const char *s, double min, double max, double *out)
@@ -137,6 +141,7 @@ static int parse_args(int argc, char **argv, struct tg_opts *o)
 	    {"search", no_argument, NULL, 'S'},
 	    {"lat-points", required_argument, NULL, 'L'},
 	    {"min-rate", required_argument, NULL, 'm'},
+	    {"wait-file", required_argument, NULL, 'w'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -225,6 +230,9 @@ static int parse_args(int argc, char **argv, struct tg_opts *o)
 					optarg);
 				return -EINVAL;
 			}
+			break;
+		case 'w':
+			o->wait_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -508,6 +516,17 @@ static double search(const struct tg_opts *o, const char *phase, double tol, dou
 	return lo;
 }
 
+static int wait_file(const char *path)
+{
+	for (int i = 0; i < 60000 && !tg_stop; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		rte_delay_ms(10);
+	}
+	fprintf(stderr, "nfv-trafgen: %s did not appear within 600 s: is the DUT up?\n", path);
+	return -ETIMEDOUT;
+}
+
 static int run(const struct tg_opts *o)
 {
 	struct rte_ether_addr txm, rxm;
@@ -595,6 +614,8 @@ int main(int argc, char **argv)
 		ret = wait_link(o.tx_port, 20);
 	if (!ret)
 		ret = wait_link(o.rx_port, 20);
+	if (!ret && o.wait_file)
+		ret = wait_file(o.wait_file);
 	if (!ret)
 		ret = run(&o);
 	rte_eth_dev_stop(o.tx_port);

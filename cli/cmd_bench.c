@@ -134,9 +134,29 @@ static int check_vm(const struct bench_env *env, char *why, size_t len)
 		return -ENODEV;
 	}
 	snprintf(why, len,
-		 "this version has no VM traffic driver yet (bench/bench.sh runs "
-		 "switch-loopback only)");
+		 "this version has no VM traffic driver for it yet (bench/bench.sh runs "
+		 "switch-loopback and pvp)");
 	return -ENOSYS;
+}
+
+static int check_pvp(const struct bench_env *env, char *why, size_t len)
+{
+	int ret = check_vm(env, why, len);
+
+	if (ret == -ENOSYS)
+		ret = check_dpdk_host(env, why, len);
+	if (!ret)
+		ret = exe_in(env->build, "nfvisor-vmm", why, len);
+	if (!ret) {
+		char p[PATH_MAX + 32];
+
+		snprintf(p, sizeof(p), "%s/guest/nfguest.elf", env->build);
+		if (access(p, R_OK)) {
+			snprintf(why, len, "%s not built (run make)", p);
+			ret = -ENOENT;
+		}
+	}
+	return ret;
 }
 
 static bool sriov_nic_present(void)
@@ -196,7 +216,7 @@ static const struct scenario scenarios[] = {
     {"switch-loopback", "no VM: nfv-trafgen virtio-user <-> switch (the emulated path's ceiling)",
      check_loopback},
     {"vm2vm", "VM <-> VM through the switch (nfguest gen/sink)", check_vm},
-    {"pvp", "phy -> switch -> VM (nfguest fwd) -> switch -> phy", check_vm},
+    {"pvp", "phy -> switch -> VM (nfguest fwd) -> switch -> phy", check_pvp},
     {"vf-pvp", "phy -> VF -> VM -> VF -> phy (SR-IOV passthrough)", check_vf},
     {"nvme", "NVMe passthrough vs emulated block (IOPS, latency)", check_nvme},
 };
