@@ -165,6 +165,17 @@ int cmd_up(int argc, char **argv)
 		close(pe[1]);
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	}
+	/* Ctrl-C / SIGTERM while coming up: noticed between steps, which then
+	 * roll back (orch_up); after that the supervisor takes them. */
+	{
+		sigset_t stop;
+
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGHUP);
+		sigprocmask(SIG_BLOCK, &stop, NULL);
+	}
 	ret = orch_up(argv[optind], &oo, &o);
 	if (ret) {
 		fflush(stdout);

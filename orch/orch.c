@@ -153,6 +153,16 @@ static int step_begin(struct orch *o, const char *hook_name, const char *fmt, ..
 	va_end(ap);
 	printf(" ... ");
 	fflush(stdout);
+	{
+		sigset_t pending;
+
+		if (!sigpending(&pending) &&
+		    (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))) {
+			printf("INTERRUPTED\n");
+			fprintf(stderr, "nfvisor up: interrupted (SIGINT/SIGTERM)\n");
+			return -EINTR;
+		}
+	}
 	if (o->opts.test_hook && hook_name) {
 		char cmd[4096];
 		int st;

@@ -35,7 +35,8 @@ void orch_opts_defaults(struct orch_opts *opts);
  * to stderr. On success 0 and *OUT (the running appliance, for the
  * supervisor); on failure everything done is rolled back (processes
  * stopped, host restored, state directory removed) and -errno returned
- * (-EINVAL: the file or the plan has errors; -EEXIST: already up). */
+ * (-EINVAL: the file or the plan has errors; -EEXIST: already up; -EINTR:
+ * SIGINT or SIGTERM is pending — block them around the call — at a step). */
 int orch_up(const char *file, const struct orch_opts *opts, struct orch **out);
 
 /* Frees O (does not stop anything). */

@@ -66,7 +66,18 @@ tap_check "it says nothing was changed" grep -q 'nothing was changed' "$TEST_TMP
 tap_check "no step was run" bash -c "! grep -q '^\[2/' '$TEST_TMP/out'"
 orch_check_clean $NAME "$hp0" "refused up"
 
-# 3. Switch only: up works here; a second up of the same appliance is refused.
+# 3. SIGTERM while coming up (sent by the hook before the switch step): the
+#    switch still starts, the next step sees the signal and rolls back.
+cp "$BUILD/guest/nfguest.elf" "$TEST_TMP/kernel.elf"
+"$NFV" up --test-hook '[ "$NFV_STEP" != switch ] || kill -TERM $PPID' \
+	"$TEST_TMP/app.yaml" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+rc=$?
+tap_check "SIGTERM during up: exit 1 (got $rc)" [ $rc = 1 ]
+tap_check "the step after the signal is INTERRUPTED" grep -q '^\[4/5\] starting VM vm1 ... INTERRUPTED' "$TEST_TMP/out"
+tap_check "and everything is rolled back" grep -q '^rollback complete' "$TEST_TMP/out"
+orch_check_clean $NAME "$hp0" "interrupted up"
+
+# 4. Switch only: up works here; a second up of the same appliance is refused.
 cat >"$TEST_TMP/sw.yaml" <<EOF2
 name: $NAME
 host:
