@@ -86,6 +86,8 @@ run_pair() {
 	else
 		tap_fail "$tag: sink received all $N frames intact" "${line:-no sink result}"
 		out "sink-$tag" | tail -n 15 | tap_diag
+		cat "$TEST_TMP/sink-$tag.log" "$TEST_TMP/gen-$tag.log" | grep -a 'error\|warn' | tap_diag
+		grep -a -i 'error\|fail\|closed\|disconn' "$TEST_TMP/testpmd.log" | tail -n 15 | tap_diag
 	fi
 }
 
