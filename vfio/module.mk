@@ -47,3 +47,14 @@ $(BUILD)/tests/vfio-mmio-bench: $(BUILD)/obj/tests/hw/vfio_mmio_bench.o $(VFIO_V
 			      $(BUILD)/obj/vmm/mem.o $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lpthread
+
+# vfio-user: client transport (vfio/vfio_user*) and the test device server.
+VFIO_USER_OBJS := $(addprefix $(BUILD)/obj/vfio/,vfio_user.o vfio_user_msg.o)
+TESTDEV_OBJS := $(BUILD)/obj/tests/vfio_user/testdev.o $(BUILD)/obj/vfio/vfio_user_msg.o
+PROGRAMS += $(BUILD)/tests/vfio-user-testdev
+$(BUILD)/tests/vfio-user-testdev: $(BUILD)/obj/tests/vfio_user/testdev_main.o $(TESTDEV_OBJS) \
+				  $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL)
+$(eval $(call unit_test,test_vfio_user,$(VFIO_USER_OBJS) $(BUILD)/obj/tests/vfio_user/testdev.o \
+	$(VFIO_PT_OBJS) $(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS),-lpthread))
