@@ -138,6 +138,14 @@ static int resolve_bin(const char *env, const char *prog, char *out, size_t len)
 	return 0;
 }
 
+/* Last component of PATH (records keep names: paths may hold spaces). */
+static const char *program_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
 /* ---- steps ---- */
 
 static int step_begin(struct orch *o, const char *hook_name, const char *fmt, ...)
@@ -218,7 +226,8 @@ static int start_comp(struct orch *o, struct comp *c, unsigned restarts, char *d
 
 	snprintf(log, sizeof(log), "%s/%s.log", o->dir, c->name);
 	snprintf(r.comp, sizeof(r.comp), "%s", c->name);
-	snprintf(r.exe, sizeof(r.exe), "%s", c->cmd.argv[0]);
+	/* The program name is what tells our process from a recycled pid. */
+	snprintf(r.exe, sizeof(r.exe), "%s", program_name(c->cmd.argv[0]));
 	r.restarts = restarts;
 	r.state = PROC_STARTING;
 	ret = proc_spawn(c->cmd.argv, log, &r.pid);
@@ -365,14 +374,12 @@ static int write_appliance_copy(struct orch *o)
 static int record_self(struct orch *o)
 {
 	struct proc_rec r = {.state = PROC_RUNNING};
-	ssize_t n;
 
 	snprintf(r.comp, sizeof(r.comp), "supervisor");
 	r.pid = getpid();
 	r.since = time(NULL);
 	proc_starttime(r.pid, &r.start);
-	n = readlink("/proc/self/exe", r.exe, sizeof(r.exe) - 1);
-	r.exe[n > 0 ? n : 0] = '\0';
+	snprintf(r.exe, sizeof(r.exe), "%s", program_name(program_invocation_name));
 	return state_proc_write(o->st, &r);
 }
 

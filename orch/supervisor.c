@@ -75,19 +75,19 @@ static void handle_exit(struct orch *o, struct watch *w, struct proc_rec *r, int
 	state_event(st, "%s (pid %d) exited: %s", r->comp, (int)r->pid, how);
 	r->pid = 0;
 	if (pol.restart == CFG_RESTART_NEVER || (pol.restart == CFG_RESTART_ON_FAILURE && clean)) {
-		r->state = clean ? PROC_STOPPED : PROC_FAILED;
-		state_proc_write(st, r);
 		state_event(st, "%s not restarted (restart: %s)", r->comp,
 			    cfg_restart_name(pol.restart));
+		r->state = clean ? PROC_STOPPED : PROC_FAILED;
+		state_proc_write(st, r);
 		return;
 	}
 	if (!may_restart(w, &pol, time(NULL))) {
-		r->state = PROC_FAILED;
-		state_proc_write(st, r);
 		state_event(st,
 			    "%s failed: %u restarts within %u s (max_restarts, restart_window); "
 			    "giving up: nfvisor down, fix it, nfvisor up",
 			    r->comp, pol.max, pol.window);
+		r->state = PROC_FAILED;
+		state_proc_write(st, r);
 		return;
 	}
 	r->state = PROC_RESTARTING;
