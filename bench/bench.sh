@@ -251,7 +251,10 @@ plot '$T/lat.dat' using 2:xtic(1) title 'P50', '' using 3 title 'P90', '' using 
 EOF
 
 # Report.
-ver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; }
+ver() {
+	if ! command -v dpkg-query >/dev/null; then echo "unknown (no dpkg-query here)"
+	else dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; fi
+}
 {
 	echo "# nfvisor bench: $SCENARIO"
 	echo
