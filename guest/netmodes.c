@@ -9,6 +9,8 @@
  *   reflect swap MACs and send every frame back (until powered off, or
  *           count=/idle_ms= given)
  *   fwd     forward between NIC 0 and NIC 1 unchanged (idem)
+ * reflect/fwd drop a frame when the TX ring is full, after waiting up to
+ * tx_wait_us (default 0) for the device to free a buffer.
  * Test frames: EtherType 0x88b5, "NFGN", a 64-bit sequence number, then
  * byte i of the frame = (i * 7 + 3) & 0xff.
  */
@@ -235,6 +237,8 @@ void mode_sink(void)
 
 /* Move frames from 'in' to 'out' (swapping MACs if swap); returns frames
  * handled. */
+static uint64_t tx_wait_us;
+
 static unsigned int relay(struct vnet *in, struct vnet *out, int swap, uint64_t *rx, uint64_t *tx,
 			  uint64_t *drop, uint64_t limit)
 {
@@ -247,6 +251,19 @@ static unsigned int relay(struct vnet *in, struct vnet *out, int swap, uint64_t 
 		(*rx)++;
 		k++;
 		o = vnet_tx_get(out, &oid);
+		if (!o && tx_wait_us) {
+			/* TX ring full: give the device up to tx_wait_us to drain */
+			uint64_t end = timer_deadline(tx_wait_us);
+
+			if (sent) {
+				vnet_tx_flush(out);
+				sent = 0;
+			}
+			while (!o && !timer_expired(end)) {
+				cpu_relax();
+				o = vnet_tx_get(out, &oid);
+			}
+		}
 		if (!o || len > VNET_FRAME_MAX) {
 			(*drop)++;
 			vnet_rx_done(in, id);
@@ -277,7 +294,8 @@ static void forward_loop(const char *mode, unsigned int nnics, int swap)
 	unsigned int k;
 
 	if (mode_arg_u64("count", 0, 0, 1ull << 40, &count) ||
-	    mode_arg_u64("idle_ms", 0, 0, 3600000, &idle_ms))
+	    mode_arg_u64("idle_ms", 0, 0, 3600000, &idle_ms) ||
+	    mode_arg_u64("tx_wait_us", 0, 0, 60000000, &tx_wait_us))
 		return;
 	if (!bring_up(mode, nnics))
 		return;

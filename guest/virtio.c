@@ -45,7 +45,8 @@ struct vq_mem {
 	uint8_t bufs[VQ_MAX_SIZE * VQ_BUF_SIZE] __attribute__((aligned(4096)));
 };
 
-static struct vq_mem vq_pool[VQ_SLOTS];
+/* In .noinit (not cleared at boot, see nfguest.ld): about 8 MiB. */
+static struct vq_mem vq_pool[VQ_SLOTS] __attribute__((section(".noinit")));
 static uint8_t vq_slot_used[VQ_SLOTS];
 
 /* Find a capability's structure: BAR-relative offset checked against the

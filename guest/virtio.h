@@ -13,7 +13,7 @@
 
 #include "guest/pci.h"
 
-#define VQ_MAX_SIZE 256
+#define VQ_MAX_SIZE 1024
 #define VQ_BUF_SIZE 2048
 
 #define VIRTIO_F_VERSION_1 32

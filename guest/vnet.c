@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "guest/bootinfo.h"
 #include "guest/errno.h"
 #include "guest/format.h"
 #include "guest/idt.h"
@@ -17,6 +18,8 @@
 #define TIMER_COUNT	     10000000u /* ~10 ms at the usual 1 GHz APIC timer */
 #define RXQ		     0
 #define TXQ		     1
+
+extern char __noinit_start[], __noinit_end[];
 
 static int timer_started;
 
@@ -119,6 +122,14 @@ int vnet_probe(struct vnet *nics, unsigned int max, int irq_mode)
 	const struct pci_dev *devs;
 	unsigned int i, n, found = 0;
 
+	if (boot_info.e820_count &&
+	    !e820_is_ram(boot_info.e820, boot_info.e820_count, (uint64_t)__noinit_start,
+			 (uint64_t)(__noinit_end - __noinit_start))) {
+		printk("nfguest: the virtqueue pool 0x%lx-0x%lx is not RAM in the E820 map; give "
+		       "the VM at least 16 MiB\n",
+		       (unsigned long)__noinit_start, (unsigned long)__noinit_end);
+		return -ENOMEM;
+	}
 	pci_init();
 	devs = pci_devices(&n);
 	for (i = 0; i < n && found < max && found < VNET_MAX; i++) {

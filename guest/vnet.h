@@ -31,7 +31,8 @@ struct vnet {
 
 /* vnet_probe: initialise up to max virtio-net devices in PCI order. Each
  * failure prints one line naming the device and the step. Returns the
- * number ready (DRIVER_OK, RX ring full of buffers). */
+ * number ready (DRIVER_OK, RX ring full of buffers), or -EIO / -ENOMEM
+ * (the virtqueue pool is not RAM) after printing why. */
 int vnet_probe(struct vnet *nics, unsigned int max, int irq_mode);
 
 /* vnet_recv: next received frame: 1 with *frame (Ethernet header first),

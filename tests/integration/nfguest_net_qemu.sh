@@ -81,7 +81,7 @@ P1=$((PORT++))
 P2=$((PORT++))
 vm sink3 "mode=sink count=2500 idle_ms=30000" $(nic n0 listen $P2)
 wait_ready sink3
-vm fwd3 "mode=fwd count=2500 idle_ms=30000 irq=1" -smp 2 $(nic n0 listen $P1) $(nic n1 connect $P2)
+vm fwd3 "mode=fwd count=2500 idle_ms=30000 irq=1 tx_wait_us=5000000" -smp 2 $(nic n0 listen $P1) $(nic n1 connect $P2)
 wait_ready fwd3 2
 vm gen3 "mode=gen count=2500 size=200" $(nic n0 connect $P1)
 finish gen3
@@ -93,7 +93,7 @@ expect sink3 '^nfguest: sink rx=2500 bad=0 pps=[0-9]+$' "sink behind fwd verifie
 # reflect: frames come back with MACs swapped (the generator does not read
 # them, so only what its RX ring holds is accepted: count a bounded run)
 P=$((PORT++))
-vm refl "mode=reflect count=200 idle_ms=30000" $(nic n0 listen $P)
+vm refl "mode=reflect count=200 idle_ms=30000 tx_wait_us=5000000" $(nic n0 listen $P)
 wait_ready refl
 vm gen4 "mode=gen count=200 size=64" $(nic n0 connect $P)
 finish gen4
