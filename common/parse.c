@@ -193,3 +193,8 @@ void format_pci_bdf(const struct pci_bdf *bdf, char out[13])
 	snprintf(out, 13, "%04x:%02x:%02x.%x", bdf->domain, bdf->bus, bdf->dev & 0x1fu,
 		 bdf->fn & 7u);
 }
+
+bool pci_bdf_equal(const struct pci_bdf *a, const struct pci_bdf *b)
+{
+	return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev && a->fn == b->fn;
+}

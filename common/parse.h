@@ -33,5 +33,7 @@ struct pci_bdf {
 /* "0000:01:00.1" or "01:00.1". */
 int parse_pci_bdf(const char *s, struct pci_bdf *out);
 void format_pci_bdf(const struct pci_bdf *bdf, char out[13]);
+/* True when A and B name the same function (fields compared, not padding). */
+bool pci_bdf_equal(const struct pci_bdf *a, const struct pci_bdf *b);
 
 #endif

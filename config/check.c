@@ -852,18 +852,13 @@ struct bdf_use {
 	bool pf;
 };
 
-static bool bdf_eq(const struct pci_bdf *a, const struct pci_bdf *b)
-{
-	return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev && a->fn == b->fn;
-}
-
 static void claim_bdf(struct checker *c, struct bdf_use *uses, size_t *n, const struct bdf_use *u,
 		      const char *path)
 {
 	char bdf[13];
 
 	for (size_t i = 0; i < *n; i++) {
-		if (!bdf_eq(&uses[i].bdf, &u->bdf))
+		if (!pci_bdf_equal(&uses[i].bdf, &u->bdf))
 			continue;
 		format_pci_bdf(&u->bdf, bdf);
 		diag_err(c->d, u->m, "%s: %s is already %s (line %u); %s", path, bdf, uses[i].who,

@@ -59,23 +59,18 @@ static void vdev_iface(const char *dev, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)strcspn(p + 6, ","), p + 6);
 }
 
-static bool bdf_eq(const struct pci_bdf *a, const struct pci_bdf *b)
-{
-	return !memcmp(a, b, sizeof(*a));
-}
-
 /* Every PCI function OTHER owns: PFs, pci ports, VM devices. */
 static const char *other_owns_bdf(const struct appliance *other, const struct pci_bdf *bdf)
 {
 	for (size_t i = 0; i < other->npfs; i++)
-		if (other->pfs[i].at[PF_PCI].line && bdf_eq(&other->pfs[i].pci, bdf))
+		if (other->pfs[i].at[PF_PCI].line && pci_bdf_equal(&other->pfs[i].pci, bdf))
 			return "a PF";
 	for (size_t i = 0; i < other->sw.nports; i++)
-		if (other->sw.ports[i].type == CFG_PORT_PCI && bdf_eq(&other->sw.ports[i].pci, bdf))
+		if (other->sw.ports[i].type == CFG_PORT_PCI && pci_bdf_equal(&other->sw.ports[i].pci, bdf))
 			return "a switch port";
 	for (size_t v = 0; v < other->nvms; v++)
 		for (size_t k = 0; k < other->vms[v].ndevices; k++)
-			if (bdf_eq(&other->vms[v].devices[k].bdf, bdf))
+			if (pci_bdf_equal(&other->vms[v].devices[k].bdf, bdf))
 				return "a VM's device";
 	return NULL;
 }

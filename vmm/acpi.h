@@ -49,7 +49,8 @@ struct acpi_config {
  * cover the area). */
 int acpi_write(struct guest_mem *mem, const struct acpi_config *cfg);
 
-/* 8-bit checksum that makes the byte sum of [p, p+len) zero when stored. */
+/* 8-bit checksum that makes the byte sum of [p, p+len) zero when stored.
+ * The MP tables (vmm/mptable.c) use the same BIOS checksum. */
 uint8_t acpi_checksum(const void *p, size_t len);
 
 /* --- AML encoding helpers for callers building DSDT content --- */

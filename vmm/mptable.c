@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/acpi.h"
 #include "vmm/layout.h"
 #include "vmm/mptable.h"
 
@@ -77,16 +78,6 @@ enum { MP_INT, MP_NMI, MP_SMI, MP_EXTINT };
 #define CPU_SIGNATURE	  0x600 /* family 6 */
 #define CPU_FEATURES	  0x201 /* FPU | APIC */
 #define MP_ALL_LAPICS	  0xff
-
-static uint8_t checksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum = (uint8_t)(sum + *b++);
-	return (uint8_t)-sum;
-}
 
 static size_t table_len(unsigned ncpus)
 {
@@ -191,12 +182,12 @@ int mptable_write(struct guest_mem *mem, unsigned ncpus)
 	memcpy(mpc->productid, "NFVISOR VMM ", 12);
 	mpc->oemcount = (uint16_t)entries;
 	mpc->lapic = (uint32_t)LAPIC_ADDR;
-	mpc->checksum = checksum(mpc, len);
+	mpc->checksum = acpi_checksum(mpc, len);
 
 	memcpy(mpf->signature, "_MP_", 4);
 	mpf->physptr = (uint32_t)tbl_gpa;
 	mpf->length = 1;
 	mpf->specification = 4;
-	mpf->checksum = checksum(mpf, sizeof(*mpf));
+	mpf->checksum = acpi_checksum(mpf, sizeof(*mpf));
 	return 0;
 }

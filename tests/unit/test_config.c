@@ -16,38 +16,9 @@
 #include <cmocka.h>
 
 #include "config/appliance.h"
+#include "tests/unit/test_util.h"
 
 #define CORPUS "tests/config/invalid"
-
-/* cmocka's print_error truncates long messages: one call per line. */
-static void print_lines(const char *title, const char *text)
-{
-	const char *p = text;
-
-	print_error("--- %s\n", title);
-	while (p && *p) {
-		size_t n = strcspn(p, "\n");
-
-		print_error("%.*s\n", (int)n, p);
-		p += n + (p[n] == '\n');
-	}
-}
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = strdup("");
-	}
-	fclose(f);
-	return buf;
-}
 
 /* All diagnostics of loading PATH, one "LINE:COL: message" per line. */
 static char *diagnostics(const char *path, int *ret)

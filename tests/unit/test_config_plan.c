@@ -20,6 +20,7 @@
 #include "config/launch.h"
 #include "config/plan.h"
 #include "vfio/sysfs.h"
+#include "tests/unit/test_util.h"
 
 struct run {
 	struct appliance *app;
@@ -28,36 +29,6 @@ struct run {
 	struct diag_list d;
 	char *diags; /* "LINE:COL: message\n"... */
 };
-
-/* cmocka's print_error truncates long messages: one call per line. */
-static void print_lines(const char *title, const char *text)
-{
-	const char *p = text;
-
-	print_error("--- %s\n", title);
-	while (p && *p) {
-		size_t n = strcspn(p, "\n");
-
-		print_error("%.*s\n", (int)n, p);
-		p += n + (p[n] == '\n');
-	}
-}
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = strdup("");
-	}
-	fclose(f);
-	return buf;
-}
 
 static void run_plan(const char *yaml, struct run *r)
 {

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "common/parse.h"
@@ -85,6 +86,27 @@ static void test_bdf(void **state)
 	assert_int_equal(parse_pci_bdf("0000:zz:02.1", &b), -EINVAL);
 }
 
+static void test_bdf_equal(void **state)
+{
+	struct pci_bdf a, b;
+
+	/* Same fields, different padding bytes: still the same function. */
+	memset(&a, 0x00, sizeof(a));
+	memset(&b, 0xff, sizeof(b));
+	assert_int_equal(parse_pci_bdf("0000:3b:02.1", &a), 0);
+	assert_int_equal(parse_pci_bdf("3b:02.1", &b), 0);
+	b.domain = a.domain;
+	b.bus = a.bus;
+	b.dev = a.dev;
+	b.fn = a.fn;
+	assert_true(pci_bdf_equal(&a, &b));
+	b.fn = 2;
+	assert_false(pci_bdf_equal(&a, &b));
+	b.fn = a.fn;
+	b.domain = 1;
+	assert_false(pci_bdf_equal(&a, &b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,6 +114,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_list),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_bdf),
+		cmocka_unit_test(test_bdf_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
