@@ -25,12 +25,13 @@ $(BUILD)/tests/vfio-nvme-check: $(BUILD)/obj/tests/hw/vfio_nvme_check.o $(VFIO_K
 # PCI passthrough device model on the vmm PCI bus / MSI-X.
 VFIO_PT_OBJS := $(BUILD)/obj/vfio/pci_passthrough.o $(BUILD)/obj/vmm/pci.o $(BUILD)/obj/vmm/msix.o
 $(eval $(call unit_test,test_vfio_passthrough,$(VFIO_PT_OBJS) $(BUILD)/obj/vfio/vfio_vm.o \
-	$(BUILD)/obj/vmm/kvm.o $(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS),-lpthread))
+	$(BUILD)/obj/vmm/kvm.o $(BUILD)/obj/vfio/vfio_user.o $(BUILD)/obj/vfio/vfio_user_msg.o \
+	$(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS),-lpthread))
 
 # --device vfio:BDF for nfvisor-vmm: link $(VFIO_VM_OBJS) into the VMM and call
 # vfio/vfio_vm.h from the PCI setup hook.
 VFIO_VM_OBJS := $(addprefix $(BUILD)/obj/vfio/,vfio_vm.o pci_passthrough.o container.o device.o \
-		  sysfs.o bind.o)
+		  sysfs.o bind.o vfio_user.o vfio_user_msg.o)
 
 # Passthrough model over real VFIO + KVM, no vCPU (nested tier / hardware).
 PROGRAMS += $(BUILD)/tests/vfio-vm-check

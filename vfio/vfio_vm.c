@@ -13,13 +13,15 @@
 #include "vfio/device.h"
 #include "vfio/pci_passthrough.h"
 #include "vfio/sysfs.h"
+#include "vfio/vfio_user.h"
 #include "vmm/kvm.h"
 
 struct vfio_vm_dev {
 	char bdf[BDF_STRLEN];
-	char name[32];
+	char name[VFIO_USER_PATH_MAX + 16];
 	struct pci_binding *binding;
 	struct vfio_device *dev;
+	struct vfio_user *vu;
 	struct pci_passthrough *pt;
 };
 
@@ -36,23 +38,31 @@ struct vfio_vm {
 	unsigned n;
 };
 
-int vfio_device_arg_parse(const char *arg, char bdf[BDF_STRLEN])
+int vfio_device_arg_parse(const char *arg, struct vfio_device_spec *out)
 {
 	struct pci_bdf b;
 
+	memset(out, 0, sizeof(*out));
 	if (arg && !strncmp(arg, "vfio-user:", 10)) {
-		pr_err("--device %s: vfio-user devices are not supported by this build; use "
-		       "vfio:BDF",
-		       arg);
-		return -EOPNOTSUPP;
+		size_t n = strlen(arg + 10);
+
+		if (n == 0 || n >= sizeof(out->path)) {
+			pr_err("--device '%s': the vfio-user socket path must be 1-%zu bytes", arg,
+			       sizeof(out->path) - 1);
+			return -EINVAL;
+		}
+		out->kind = VFIO_DEV_USER;
+		memcpy(out->path, arg + 10, n + 1);
+		return 0;
 	}
 	if (!arg || strncmp(arg, "vfio:", 5) || parse_pci_bdf(arg + 5, &b)) {
-		pr_err("--device '%s' is not vfio:BDF (e.g. vfio:0000:01:00.1, the address "
-		       "`lspci -D` prints)",
+		pr_err("--device '%s' is neither vfio:BDF (e.g. vfio:0000:01:00.1, the address "
+		       "`lspci -D` prints) nor vfio-user:SOCKET",
 		       arg ? arg : "(null)");
 		return -EINVAL;
 	}
-	format_pci_bdf(&b, bdf);
+	out->kind = VFIO_DEV_KERNEL;
+	format_pci_bdf(&b, out->bdf);
 	return 0;
 }
 
@@ -91,10 +101,47 @@ static void dev_release(struct vfio_vm_dev *d)
 	d->pt = NULL;
 	vfio_device_close(d->dev);
 	d->dev = NULL;
+	vfio_user_close(d->vu);
+	d->vu = NULL;
 }
 
-int vfio_vm_add_device(struct vfio_vm *vv, const char *bdf_in)
+static int add_user_device(struct vfio_vm *vv, struct vfio_vm_dev *d, const char *path)
 {
+	struct pt_config cfg;
+	int ret;
+
+	snprintf(d->name, sizeof(d->name), "vfio-user:%s", path);
+	ret = vfio_user_connect(path, &d->vu);
+	if (ret)
+		return ret;
+	ret = vfio_user_dma_map_guest(d->vu, vv->mem);
+	if (ret)
+		goto err_close;
+	cfg = (struct pt_config){
+	    .name = d->name,
+	    .ops = &vfio_user_dev_ops,
+	    .be = d->vu,
+	    .msi = vv->msi,
+	    .msi_opaque = vv->msi_opaque,
+	    .slots = &kvm_slots,
+	    .slots_opaque = vv->kvm,
+	    .first_slot = VFIO_VM_FIRST_SLOT + vv->n * PT_MEMSLOTS_PER_DEV,
+	};
+	ret = pci_passthrough_create(vv->bus, &cfg, &d->pt);
+	if (ret)
+		goto err_close;
+	vv->n++;
+	return 0;
+
+err_close:
+	vfio_user_close(d->vu);
+	d->vu = NULL;
+	return ret;
+}
+
+int vfio_vm_add_device(struct vfio_vm *vv, const struct vfio_device_spec *spec)
+{
+	const char *bdf_in = spec->bdf;
 	struct vfio_vm_dev *d;
 	struct vfio_group *g = NULL;
 	struct pt_config cfg;
@@ -102,16 +149,17 @@ int vfio_vm_add_device(struct vfio_vm *vv, const char *bdf_in)
 
 	if (vv->n == VFIO_VM_DEVICES_MAX) {
 		pr_err("too many passthrough devices (max %d); drop --device %s",
-		       VFIO_VM_DEVICES_MAX, bdf_in);
+		       VFIO_VM_DEVICES_MAX, spec->kind == VFIO_DEV_USER ? spec->path : bdf_in);
 		return -E2BIG;
 	}
 	d = &vv->devs[vv->n];
 	memset(d, 0, sizeof(*d));
+	if (spec->kind == VFIO_DEV_USER)
+		return add_user_device(vv, d, spec->path);
 	ret = pcidev_lookup(vv->fs, bdf_in, d->bdf);
 	if (ret)
 		return ret;
-	memcpy(d->name, "vfio-", 5);
-	memcpy(d->name + 5, d->bdf, sizeof(d->bdf));
+	snprintf(d->name, sizeof(d->name), "vfio-%s", spec->bdf);
 	ret = pci_bind_vfio(vv->fs, d->bdf, &d->binding);
 	if (ret)
 		return ret;
@@ -173,7 +221,7 @@ void vfio_vm_destroy(struct vfio_vm *vv)
 		dev_release(&vv->devs[i]);
 	vfio_container_close(vv->c);
 	for (unsigned i = 0; i < vv->n; i++)
-		pci_binding_release(vv->devs[i].binding);
+		pci_binding_release(vv->devs[i].binding); /* NULL for vfio-user */
 	sysfs_close(vv->fs);
 	free(vv);
 }

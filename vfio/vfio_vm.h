@@ -21,21 +21,33 @@ struct vfio_vm;
  * (kvm.h: slots 0/1 are RAM; >= 8 are free for BAR mappings). */
 #define VFIO_VM_FIRST_SLOT 8
 
-/* Parse a --device value: "vfio:BDF" → 0 and the normalised address;
- * "vfio-user:PATH" → -EOPNOTSUPP (not in this build); anything else or a bad
- * address → -EINVAL. Prints the reason. */
-int vfio_device_arg_parse(const char *arg, char bdf[BDF_STRLEN]);
+#define VFIO_USER_PATH_MAX 108
+
+/* A parsed --device value (plain data). */
+struct vfio_device_spec {
+	enum { VFIO_DEV_KERNEL, VFIO_DEV_USER } kind;
+	char bdf[BDF_STRLEN];	       /* kernel: normalised address */
+	char path[VFIO_USER_PATH_MAX]; /* vfio-user: server socket */
+};
+
+/* Parse a --device value: "vfio:BDF" (kernel VFIO) or "vfio-user:PATH"
+ * (a vfio-user server socket). 0, or -EINVAL with a message naming the
+ * value and the accepted forms. No side effects. */
+int vfio_device_arg_parse(const char *arg, struct vfio_device_spec *out);
 
 /* An empty set for the VM (no host changes yet). */
 int vfio_vm_create(struct kvm *kvm, struct guest_mem *mem, struct pci_bus *bus,
 		   const struct msi_router_ops *msi, void *msi_opaque, struct vfio_vm **out);
 
-/* Pass `bdf` through: bind it to vfio-pci (refusing host storage / busy
- * devices), attach its group (refusing a non-viable or busy group), DMA-map
- * guest RAM on the first device, open it, reset it, plug it into the bus.
+/* Pass a device through.
+ * Kernel: bind it to vfio-pci (refusing host storage / busy devices), attach
+ * its group (refusing a non-viable or busy group), DMA-map guest RAM on the
+ * first device, open it, reset it, plug it into the bus.
+ * vfio-user: connect to the server, share guest RAM with DMA_MAP (memfds),
+ * plug it into the bus (all its BAR accesses trap to messages).
  * On failure everything this call did is undone and -errno returned with a
  * message; the VM must not start then. -E2BIG beyond VFIO_VM_DEVICES_MAX. */
-int vfio_vm_add_device(struct vfio_vm *vv, const char *bdf);
+int vfio_vm_add_device(struct vfio_vm *vv, const struct vfio_device_spec *spec);
 
 /* After the vCPUs stopped: unplug and reset every device, close VFIO,
  * give every device back to its original driver. NULL is a no-op. */

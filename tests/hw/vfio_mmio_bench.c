@@ -207,7 +207,8 @@ int main(int argc, char **argv)
 	struct kvm_vcpu *vcpu = NULL;
 	struct kvm *kvm = NULL;
 	struct pci_passthrough *pt;
-	char arg[40], bdf[BDF_STRLEN];
+	struct vfio_device_spec spec;
+	char arg[40];
 	double t0, ta = 0, tb = 0;
 	bool in_b = false, done = false;
 	unsigned slot;
@@ -233,7 +234,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	snprintf(arg, sizeof(arg), "vfio:%.20s", argv[2]);
-	ret = vfio_device_arg_parse(arg, bdf) ?: kvm_open(NULL, &kvm) ?: kvm_setup_irqchip(kvm) ?:
+	ret = vfio_device_arg_parse(arg, &spec) ?: kvm_open(NULL, &kvm) ?: kvm_setup_irqchip(kvm) ?:
 	      guest_mem_create(RAM, HUGEPAGES_NONE, &mem);
 	if (!ret) {
 		size_t nr = guest_mem_regions(mem, &rg);
@@ -244,9 +245,9 @@ int main(int argc, char **argv)
 	if (!ret) {
 		pci_bus_default_config(RAM, &bc);
 		ret = pci_bus_create(&bc, &bus) ?: vfio_vm_create(kvm, mem, bus, &router, kvm, &vv) ?:
-		      vfio_vm_add_device(vv, bdf);
+		      vfio_vm_add_device(vv, &spec);
 	}
-	tap(ret == 0, "VM with %s passed through", bdf);
+	tap(ret == 0, "VM with %s passed through", spec.bdf);
 	if (ret)
 		goto out;
 	pt = vfio_vm_device(vv, 0);

@@ -145,6 +145,7 @@ int main(int argc, char **argv)
 	struct pci_bus *bus = NULL;
 	struct kvm *kvm = NULL;
 	struct guest g = {0};
+	struct vfio_device_spec spec;
 	struct sysfs *fs;
 	char bdf[BDF_STRLEN], orig[DRIVER_STRLEN] = "", drv[DRIVER_STRLEN], arg[32], mn[41];
 	unsigned msix, nr;
@@ -164,12 +165,13 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	snprintf(arg, sizeof(arg), "vfio:%.20s", argv[2]);
-	ret = vfio_device_arg_parse(arg, bdf);
-	tap(ret == 0, "--device %s parsed", arg);
-	tap(vfio_device_arg_parse("vfio-user:/tmp/x", bdf) == -EOPNOTSUPP &&
-		vfio_device_arg_parse("vfio:zz", bdf) == -EINVAL,
+	ret = vfio_device_arg_parse(arg, &spec);
+	tap(ret == 0 && spec.kind == VFIO_DEV_KERNEL, "--device %s parsed", arg);
+	tap(vfio_device_arg_parse("vfio:zz", &spec) == -EINVAL &&
+		vfio_device_arg_parse("nvme:01:00.0", &spec) == -EINVAL,
 	    "bad --device values refused");
-	vfio_device_arg_parse(arg, bdf);
+	vfio_device_arg_parse(arg, &spec);
+	snprintf(bdf, sizeof(bdf), "%s", spec.bdf);
 	if (sysfs_open(NULL, &fs))
 		return 1;
 	pcidev_driver(fs, bdf, orig);
@@ -194,7 +196,7 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = vfio_vm_create(kvm, mem, bus, &router, kvm, &vv);
 	if (!ret)
-		ret = vfio_vm_add_device(vv, bdf);
+		ret = vfio_vm_add_device(vv, &spec);
 	tap(ret == 0, "%s passed through (was on '%s')", bdf, orig);
 	if (ret)
 		goto out;
@@ -280,8 +282,12 @@ out:
 		if (!pcidev_lookup(fs, argv[4], rb))
 			pcidev_driver(fs, rb, before);
 		ret = vfio_vm_create(kvm, mem, bus, &router, kvm, &vv);
-		if (!ret)
-			ret = vfio_vm_add_device(vv, argv[4]);
+		if (!ret) {
+			struct vfio_device_spec rs = {.kind = VFIO_DEV_KERNEL};
+
+			snprintf(rs.bdf, sizeof(rs.bdf), "%s", rb);
+			ret = vfio_vm_add_device(vv, &rs);
+		}
 		tap(ret == -EBUSY, "--device vfio:%s in a non-viable group refused (%s)", argv[4],
 		    strerror(-ret));
 		tap(vv && vfio_vm_device_count(vv) == 0, "nothing plugged for it");

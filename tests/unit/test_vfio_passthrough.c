@@ -472,18 +472,30 @@ static void test_refusals(void **state)
 
 static void test_device_arg(void **state)
 {
-	char bdf[BDF_STRLEN];
+	struct vfio_device_spec s;
 
-	assert_int_equal(vfio_device_arg_parse("vfio:01:00.1", bdf), 0);
-	assert_string_equal(bdf, "0000:01:00.1");
-	assert_int_equal(vfio_device_arg_parse("vfio:0000:af:1f.7", bdf), 0);
-	assert_string_equal(bdf, "0000:af:1f.7");
-	assert_int_equal(vfio_device_arg_parse("vfio-user:/run/dev.sock", bdf), -EOPNOTSUPP);
-	assert_int_equal(vfio_device_arg_parse("vfio:", bdf), -EINVAL);
-	assert_int_equal(vfio_device_arg_parse("vfio:01:00.9", bdf), -EINVAL);
-	assert_int_equal(vfio_device_arg_parse("0000:01:00.1", bdf), -EINVAL);
-	assert_int_equal(vfio_device_arg_parse("", bdf), -EINVAL);
-	assert_int_equal(vfio_device_arg_parse(NULL, bdf), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse("vfio:01:00.1", &s), 0);
+	assert_int_equal(s.kind, VFIO_DEV_KERNEL);
+	assert_string_equal(s.bdf, "0000:01:00.1");
+	assert_int_equal(vfio_device_arg_parse("vfio:0000:af:1f.7", &s), 0);
+	assert_string_equal(s.bdf, "0000:af:1f.7");
+	assert_int_equal(vfio_device_arg_parse("vfio-user:/run/dev.sock", &s), 0);
+	assert_int_equal(s.kind, VFIO_DEV_USER);
+	assert_string_equal(s.path, "/run/dev.sock");
+	assert_int_equal(vfio_device_arg_parse("vfio-user:", &s), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse("vfio:", &s), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse("vfio:01:00.9", &s), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse("0000:01:00.1", &s), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse("", &s), -EINVAL);
+	assert_int_equal(vfio_device_arg_parse(NULL, &s), -EINVAL);
+	{
+		char longp[200];
+
+		memset(longp, 'a', sizeof(longp) - 1);
+		longp[sizeof(longp) - 1] = '\0';
+		memcpy(longp, "vfio-user:", 10);
+		assert_int_equal(vfio_device_arg_parse(longp, &s), -EINVAL);
+	}
 }
 
 int main(void)

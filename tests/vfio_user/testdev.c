@@ -33,6 +33,7 @@ struct testdev {
 	unsigned nmaps;
 	int irq_fds[TD_MSIX_VECS];
 	uint64_t irqs_sent;
+	unsigned crash_after;
 	uint8_t msg[VFU_MAX_DATA + 64];
 };
 
@@ -92,6 +93,11 @@ void testdev_destroy(struct testdev *td)
 		return;
 	drop_client_state(td);
 	free(td);
+}
+
+void testdev_set_crash_after(struct testdev *td, unsigned n)
+{
+	td->crash_after = n;
 }
 
 uint64_t testdev_irqs_sent(const struct testdev *td)
@@ -404,9 +410,14 @@ static int handle(struct testdev *td, int sock, const struct vfu_hdr *h, uint8_t
 
 int testdev_serve(struct testdev *td, int sock)
 {
+	unsigned served = 0;
 	int ret;
 
 	for (;;) {
+		if (td->crash_after && served++ == td->crash_after) {
+			ret = -ECONNABORTED;
+			break;
+		}
 		struct vfu_hdr h;
 		int fds[VFU_MAX_FDS];
 		unsigned nfds = 0;
@@ -430,5 +441,6 @@ int testdev_serve(struct testdev *td, int sock)
 			break;
 	}
 	drop_client_state(td);
+	/* -ECONNABORTED (crash injection): the caller drops the socket. */
 	return ret == -ECONNRESET ? 0 : ret;
 }

@@ -41,6 +41,9 @@ void testdev_destroy(struct testdev *td);
  * on a transport error. The client's DMA maps and IRQ fds are dropped at
  * the end; device state stays (as the protocol says). */
 int testdev_serve(struct testdev *td, int sock);
+/* Fault injection: end every connection abruptly after `n` messages (0:
+ * never), as if the server crashed; testdev_serve then returns -ECONNABORTED. */
+void testdev_set_crash_after(struct testdev *td, unsigned n);
 /* Counters for tests. */
 uint64_t testdev_irqs_sent(const struct testdev *td);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* vfio-user-testdev --socket PATH: serve the test device (testdev.h) to one
- * vfio-user client at a time, for ever; SIGTERM/SIGINT end it (exit 0). */
+/* vfio-user-testdev --socket PATH [--crash-after N]: serve the test device
+ * (testdev.h) to one vfio-user client at a time, for ever; SIGTERM/SIGINT
+ * end it (exit 0). --crash-after N drops dead (exit 3, socket closed without
+ * a reply) on the N+1th message of a connection, to test clients. */
 #define LOG_PREFIX "testdev"
 #include <errno.h>
 #include <getopt.h>
@@ -26,7 +28,9 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
+					     {"crash-after", required_argument, NULL, 'c'},
 					     {NULL, 0, NULL, 0}};
+	unsigned crash_after = 0;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct sigaction act = {.sa_handler = on_signal};
 	const char *path = NULL;
@@ -35,11 +39,15 @@ int main(int argc, char **argv)
 
 	log_set_program("vfio-user-testdev");
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt != 's') {
-			fprintf(stderr, "usage: vfio-user-testdev --socket PATH\n");
+		if (opt == 's') {
+			path = optarg;
+		} else if (opt == 'c' && atoi(optarg) > 0) {
+			crash_after = (unsigned)atoi(optarg);
+		} else {
+			fprintf(stderr,
+				"usage: vfio-user-testdev --socket PATH [--crash-after N]\n");
 			return 2;
 		}
-		path = optarg;
 	}
 	if (!path || strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr,
@@ -59,6 +67,7 @@ int main(int argc, char **argv)
 	}
 	if (testdev_create(&td))
 		return 1;
+	testdev_set_crash_after(td, crash_after);
 	pr_info("listening on %s (device %04x:%04x)", path, TD_VENDOR, TD_DEVICE);
 	while (!stop) {
 		int c = accept(lsock, NULL, NULL);
@@ -72,6 +81,11 @@ int main(int argc, char **argv)
 		}
 		ret = testdev_serve(td, c);
 		close(c);
+		if (ret == -ECONNABORTED) {
+			pr_err("crashing on purpose (--crash-after %u)", crash_after);
+			unlink(path);
+			return 3;
+		}
 		pr_info("client left (%s); %llu interrupts sent so far",
 			ret ? strerror(-ret) : "closed", (unsigned long long)testdev_irqs_sent(td));
 	}
