@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  --serial stdio|file:PATH  COM1 console (default stdio)\n"
 		"  --net vhost-user:PATH[,server][,mac=MAC][,queues=N]  virtio-net device whose\n"
 		"                        packets a vhost-user backend serves (repeatable)\n"
+		"  --seccomp on|off|log  syscall filter + capability drop before the guest runs;\n"
+		"                        log: report forbidden syscalls only (default on)\n"
 		"  --help                this text\n",
 		VM_MAX_VCPUS);
 }
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
 		OPT_HUGEPAGES,
 		OPT_SERIAL,
 		OPT_NET,
+		OPT_SECCOMP,
 		OPT_HELP
 	};
 	static const struct option opts[] = {
@@ -168,6 +171,7 @@ int main(int argc, char **argv)
 	    {"hugepages", required_argument, NULL, OPT_HUGEPAGES},
 	    {"serial", required_argument, NULL, OPT_SERIAL},
 	    {"net", required_argument, NULL, OPT_NET},
+	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -226,6 +230,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NET:
 			if (pci_vm_add_net(&pci, optarg))
+				return EXIT_USAGE;
+			break;
+		case OPT_SECCOMP:
+			if (vmm_seccomp_parse(optarg, &cfg.seccomp))
 				return EXIT_USAGE;
 			break;
 		case OPT_HELP:

@@ -1,7 +1,7 @@
 # nfvisor-vmm: the KVM monitor. Boot layer objects come from vmm/boot.mk
 # (BOOT_OBJS), PCI/virtio objects from vmm/pci.mk (VMM_PCI_OBJS).
 VMM_CORE_SRCS := vmm/kvm.c vmm/mem.c vmm/bus.c vmm/vcpu.c vmm/serial.c vmm/i8042.c \
-		 vmm/acpi_pm.c vmm/rtc.c vmm/pin.c vmm/vm.c
+		 vmm/acpi_pm.c vmm/rtc.c vmm/pin.c vmm/vm.c vmm/seccomp.c
 VMM_CORE_OBJS := $(VMM_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 VMM_MEM_OBJ := $(BUILD)/obj/vmm/mem.o
 
@@ -12,7 +12,7 @@ PROGRAMS += $(BUILD)/nfvisor-vmm
 $(BUILD)/nfvisor-vmm: $(BUILD)/obj/vmm/main.o $(VMM_CORE_OBJS) $(BOOT_OBJS) $(VMM_PCI_OBJS) \
 		      $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lpthread
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lpthread -lseccomp
 
 $(eval $(call unit_test,test_mem,$(BUILD)/obj/vmm/mem.o $(COMMON_OBJS)))
 $(eval $(call unit_test,test_bus,$(BUILD)/obj/vmm/bus.o $(COMMON_OBJS),-lpthread))

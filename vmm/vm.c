@@ -549,6 +549,14 @@ int vm_run(struct vm *vm)
 	unsigned i;
 	int n, j;
 
+	/* Least privilege: every fd is open, no vCPU has run yet; the vCPU
+	 * threads created below inherit the filter (vmm/seccomp.h). */
+	if (vmm_sandbox_enter(vm->cfg.seccomp)) {
+		vm_request_stop(vm, VM_STOP_ERROR);
+		return stop_status(vm);
+	}
+	vmm_seccomp_test_hook();
+
 	for (i = 0; i < vm->nvcpus; i++) {
 		if (vcpu_start(vm->vcpus[i])) {
 			vm_request_stop(vm, VM_STOP_ERROR);

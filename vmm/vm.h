@@ -14,6 +14,7 @@
 #include "vmm/bus.h"
 #include "vmm/kvm.h"
 #include "vmm/mem.h"
+#include "vmm/seccomp.h"
 #include "vmm/stop.h"
 
 #define VM_MAX_VCPUS   64
@@ -50,6 +51,7 @@ struct vm_config {
 	const void *dsdt_aml;	     /* extra DSDT AML (PCI root bridge), may be NULL */
 	size_t dsdt_aml_len;
 	struct vm_hooks hooks;
+	enum vmm_seccomp_mode seccomp; /* sandbox entered in vm_run() (default on) */
 };
 
 /* Build the VM up to (not including) starting the vCPUs. Every failure is
