@@ -2,8 +2,8 @@
 # Host preparation on a real SR-IOV PF (the nested L1 of `l1run.sh --vfio`:
 # an NVMe PF with 2 VFs behind an IOMMU): `nfvisor up` of an appliance whose
 # switch port is VF 1 of that PF creates the VFs (sriov_numvfs 0 -> 2,
-# autoprobe off) and binds VF 1 to vfio-pci; the switch then cannot drive an
-# NVMe function as a NIC, so up fails and must roll back: VF unbound,
+# autoprobe off) and binds VF 1 to vfio-pci; the switch then fails (an
+# NVMe function is no NIC), so up must roll back: VF unbound,
 # sriov_numvfs and sriov_drivers_autoprobe as before, nothing left. Skips
 # where no SR-IOV PF, IOMMU or vfio-pci is present (everywhere but that L1).
 cd "$(dirname "$0")/../.."
@@ -41,7 +41,7 @@ NFV_SWITCH_TIMEOUT=120 "$NFV" up --test-hook "$hook" "$TEST_TMP/app.yaml" >"$TES
 rc=$?
 tap_diag <"$TEST_TMP/out"
 tap_diag <"$TEST_TMP/err"
-tap_check "up fails (the switch cannot drive an NVMe VF), exit $rc" [ $rc = 1 ]
+tap_check "up fails at the switch step (exit $rc)" [ $rc = 1 ]
 tap_check "step: VFs created ($PF: 0 -> 2 VFs)" grep -q "creating SR-IOV VFs ... ok ($PF: 0 -> 2 VFs)" "$TEST_TMP/out"
 tap_check "step: VF bound to vfio-pci" grep -q 'binding devices to vfio-pci ... ok (1 bound' "$TEST_TMP/out"
 tap_check "mid-up: 2 VFs, autoprobe 0, VF 1 on vfio-pci" [ "$(tr '\n' ' ' <"$TEST_TMP/mid")" = "2 0 vfio-pci " ]
