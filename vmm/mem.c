@@ -175,9 +175,11 @@ int guest_mem_create(uint64_t size, enum hugepage_kind kind, struct guest_mem **
 		pr_err("sizing guest RAM to %" PRIu64 " bytes: %s", size, strerror(-ret));
 		goto err_close;
 	}
-	/* Allocate every page now: a shortage becomes an error here, never a
-	 * SIGBUS in a vCPU or in the vhost-user backend later. */
-	ret = fallocate(mem->fd, 0, 0, (off_t)size);
+	/* Hugepages: allocate every page now, so a shortage becomes an error
+	 * here, never a SIGBUS in a vCPU or in the vhost-user backend later.
+	 * Plain shared memory (--hugepages none) has no pool to run short of
+	 * and is allocated as the guest touches it, as QEMU does by default. */
+	ret = kind == HUGEPAGES_NONE ? 0 : fallocate(mem->fd, 0, 0, (off_t)size);
 	if (ret < 0) {
 		ret = -errno;
 		pr_err("preallocating %" PRIu64 " MiB of guest RAM: %s (%s)", size >> 20,
@@ -186,7 +188,8 @@ int guest_mem_create(uint64_t size, enum hugepage_kind kind, struct guest_mem **
 					      : "the hugepage pool shrank; reserve more pages");
 		goto err_close;
 	}
-	mem->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, mem->fd, 0);
+	mem->base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | (kind == HUGEPAGES_NONE ? 0 : MAP_POPULATE), mem->fd, 0);
 	if (mem->base == MAP_FAILED) {
 		ret = -errno;
 		pr_err("mapping %" PRIu64 " MiB of guest RAM: %s", size >> 20, strerror(-ret));

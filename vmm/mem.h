@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Guest RAM: one shared (hugepage or plain) memfd, mapped MAP_SHARED and
- * preallocated, split around the 32-bit PCI hole. The one checked
+ * preallocated when on hugepages, split around the 32-bit PCI hole. The one checked
  * guest-address gate of the VMM: every access to guest memory goes through
  * guest_mem_ptr() (or the copy helpers built on it). */
 #ifndef NFV_VMM_MEM_H
@@ -24,7 +24,7 @@ struct mem_region {
 	uint64_t fd_offset;
 };
 
-/* Allocate and preallocate `size` bytes of guest RAM. For hugepages, checks
+/* Allocate `size` bytes of guest RAM (hugepages: preallocated). For hugepages, checks
  * the free pool first and fails with -ENOMEM and a message saying how many
  * pages are needed/free and the command that reserves them; size must be a
  * multiple of the page size (-EINVAL otherwise). Nothing is left behind on
