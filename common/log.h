@@ -12,7 +12,7 @@ enum log_level log_get_level(void);
 void log_set_program(const char *name);
 
 void log_msg(enum log_level level, const char *prefix, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #ifndef LOG_PREFIX
 #define LOG_PREFIX NULL

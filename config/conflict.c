@@ -66,7 +66,8 @@ static const char *other_owns_bdf(const struct appliance *other, const struct pc
 		if (other->pfs[i].at[PF_PCI].line && pci_bdf_equal(&other->pfs[i].pci, bdf))
 			return "a PF";
 	for (size_t i = 0; i < other->sw.nports; i++)
-		if (other->sw.ports[i].type == CFG_PORT_PCI && pci_bdf_equal(&other->sw.ports[i].pci, bdf))
+		if (other->sw.ports[i].type == CFG_PORT_PCI &&
+		    pci_bdf_equal(&other->sw.ports[i].pci, bdf))
 			return "a switch port";
 	for (size_t v = 0; v < other->nvms; v++)
 		for (size_t k = 0; k < other->vms[v].ndevices; k++)

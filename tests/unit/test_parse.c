@@ -86,11 +86,11 @@ static void test_bdf(void **state)
 	assert_int_equal(parse_pci_bdf("0000:zz:02.1", &b), -EINVAL);
 }
 
+/* pci_bdf_equal compares fields: different padding bytes do not matter. */
 static void test_bdf_equal(void **state)
 {
 	struct pci_bdf a, b;
 
-	/* Same fields, different padding bytes: still the same function. */
 	memset(&a, 0x00, sizeof(a));
 	memset(&b, 0xff, sizeof(b));
 	assert_int_equal(parse_pci_bdf("0000:3b:02.1", &a), 0);
@@ -110,11 +110,9 @@ static void test_bdf_equal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_cpu_list),
-		cmocka_unit_test(test_mac),
-		cmocka_unit_test(test_bdf),
-		cmocka_unit_test(test_bdf_equal),
+	    cmocka_unit_test(test_size),      cmocka_unit_test(test_cpu_list),
+	    cmocka_unit_test(test_mac),	      cmocka_unit_test(test_bdf),
+	    cmocka_unit_test(test_bdf_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
