@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #define LOG_PREFIX "ctl"
 #include "dataplane/ctl.h"
+#include "dataplane/ctl_req.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -496,22 +497,15 @@ static json_object *cmd_help(const struct ctl_ctx *c, json_object *req)
 
 char *ctl_handle(const struct ctl_ctx *ctx, const char *req)
 {
-	enum json_tokener_error jerr;
-	json_object *in, *out = NULL, *cmd;
+	json_object *in, *out = NULL;
 	const char *name;
+	char err[256];
 	char *s;
 
-	in = json_tokener_parse_verbose(req, &jerr);
+	in = ctl_req_parse(req, &name, err, sizeof(err));
 	if (!in) {
-		out = reply_err("malformed JSON request (%s); send one object per line like "
-				"{\"cmd\":\"help\"}",
-				json_tokener_error_desc(jerr));
-	} else if (!json_object_is_type(in, json_type_object) ||
-		   !json_object_object_get_ex(in, "cmd", &cmd) ||
-		   !json_object_is_type(cmd, json_type_string)) {
-		out = reply_err("request needs a string field \"cmd\" (try {\"cmd\":\"help\"})");
+		out = reply_err("%s", err);
 	} else {
-		name = json_object_get_string(cmd);
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (!strcmp(cmds[i].name, name))
 				out = cmds[i].fn(ctx, in);

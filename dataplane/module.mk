@@ -8,6 +8,7 @@ $(eval $(call unit_test,test_fwd,$(DP_PURE_OBJS) $(COMMON_OBJS)))
 $(eval $(call unit_test,test_fwd_portspec,$(DP_PURE_OBJS) $(COMMON_OBJS)))
 
 DP_DPDK_SRCS := dataplane/port.c dataplane/pmd.c dataplane/ctl.c dataplane/main.c
+DP_CTL_REQ_OBJ := $(BUILD)/obj/dataplane/ctl_req.o
 DP_DPDK_OBJS := $(DP_DPDK_SRCS:%.c=$(BUILD)/obj/%.o)
 DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
@@ -16,6 +17,6 @@ DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 $(DP_DPDK_OBJS): CFLAGS_EXTRA = $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 
 PROGRAMS += $(BUILD)/nfvisor-switch
-$(BUILD)/nfvisor-switch: $(DP_DPDK_OBJS) $(DP_PURE_OBJS) $(COMMON_OBJS)
+$(BUILD)/nfvisor-switch: $(DP_DPDK_OBJS) $(DP_CTL_REQ_OBJ) $(DP_PURE_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(DPDK_LIBS) -ljson-c -lpthread

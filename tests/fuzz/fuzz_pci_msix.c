@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/* libFuzzer target: PCI config space (CF8/CFC and ECAM, BAR sizing and
+ * moves, capability list) and MSI-X (capability control word, table and
+ * PBA through the BAR) driven by arbitrary guest accesses, against a fake
+ * MSI router that checks the route/irqfd invariants KVM relies on (no
+ * double delete, no irqfd on a dead route). Input: 8-byte records
+ *   op (bits 0-1: ECAM / CF8+CFC / BAR 0 / BAR 0 at the MSI-X table;
+ *       bit 4: write; bits 5-6: length 1,2,4,8), flags, offset (LE16),
+ *   value (LE32). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vmm/msix.h"
+#include "vmm/pci.h"
+
+#define NGSI	  1024
+#define NVEC	  8
+#define TABLE_OFF 0x1000u
+#define PBA_OFF	  0x1800u
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool gsi_used[NGSI];
+static int gsi_fds[NGSI];
+
+static int r_add(void *o, uint64_t addr, uint32_t d, uint32_t *gsi)
+{
+	for (uint32_t g = 24; g < NGSI; g++) {
+		if (!gsi_used[g]) {
+			gsi_used[g] = true;
+			*gsi = g;
+			return 0;
+		}
+	}
+	return -28; /* -ENOSPC */
+}
+
+static int r_update(void *o, uint32_t gsi, uint64_t addr, uint32_t d)
+{
+	if (gsi >= NGSI || !gsi_used[gsi])
+		abort();
+	return 0;
+}
+
+static void r_del(void *o, uint32_t gsi)
+{
+	if (gsi >= NGSI || !gsi_used[gsi] || gsi_fds[gsi])
+		abort(); /* double delete, or irqfds still bound */
+	gsi_used[gsi] = false;
+}
+
+static int r_irqfd(void *o, int fd, uint32_t gsi, bool assign)
+{
+	if (gsi >= NGSI || !gsi_used[gsi])
+		abort();
+	if (!assign && gsi_fds[gsi] <= 0)
+		abort();
+	gsi_fds[gsi] += assign ? 1 : -1;
+	return 0;
+}
+
+static int r_signal(void *o, uint64_t addr, uint32_t d)
+{
+	return 1;
+}
+
+static const struct msi_router_ops router = {.route_add = r_add,
+					     .route_update = r_update,
+					     .route_del = r_del,
+					     .irqfd = r_irqfd,
+					     .signal = r_signal};
+
+struct fdev {
+	struct msix *msix;
+	uint8_t bar_mem[0x2000];
+};
+
+static void d_bar_read(void *o, int bar, uint64_t off, void *d, unsigned len)
+{
+	struct fdev *f = o;
+
+	if (msix_bar_access(f->msix, bar, off, d, len, false))
+		return;
+	if (off + len <= sizeof(f->bar_mem))
+		memcpy(d, f->bar_mem + off, len);
+}
+
+static void d_bar_write(void *o, int bar, uint64_t off, const void *d, unsigned len)
+{
+	struct fdev *f = o;
+
+	if (msix_bar_access(f->msix, bar, off, (void *)d, len, true))
+		return;
+	if (off + len <= sizeof(f->bar_mem))
+		memcpy(f->bar_mem + off, d, len);
+}
+
+static void d_cfg_write(void *o, uint32_t off, uint32_t val, unsigned len)
+{
+	msix_cfg_write(((struct fdev *)o)->msix, off, val, len);
+}
+
+static const struct pci_dev_ops dops = {
+    .bar_read = d_bar_read, .bar_write = d_bar_write, .cfg_write = d_cfg_write};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const unsigned lens[4] = {1, 2, 4, 8};
+	struct pci_dev_desc desc = {
+	    .name = "fuzz0",
+	    .vendor_id = 0x1234,
+	    .device_id = 0x5678,
+	    .class_code = 0x020000,
+	    .bars = {[0] = {.type = PCI_BAR_MEM64, .size = 0x2000},
+		     [2] = {.type = PCI_BAR_IO, .size = 0x20},
+		     [3] = {.type = PCI_BAR_MEM32, .size = 0x1000}},
+	};
+	struct pci_bus_config bc;
+	struct pci_bus *bus;
+	struct pci_dev *dev;
+	static struct fdev f;
+	int fds[NVEC];
+	size_t i;
+	unsigned v;
+
+	memset(&f, 0, sizeof(f));
+	pci_bus_default_config(1ull << 30, &bc);
+	if (pci_bus_create(&bc, &bus) || pci_dev_register(bus, &desc, &dops, &f, &dev) ||
+	    msix_create(dev, NVEC, 0, TABLE_OFF, PBA_OFF, &router, NULL, &f.msix))
+		abort();
+	for (v = 0; v < NVEC; v++) {
+		fds[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fds[v] < 0 || msix_bind_fd(f.msix, v, fds[v]))
+			abort();
+	}
+	for (i = 0; i + 8 <= size; i += 8) {
+		const uint8_t *r = data + i;
+		unsigned len = lens[(r[0] >> 5) & 3];
+		bool write = r[0] & 0x10;
+		uint16_t off = (uint16_t)(r[2] | r[3] << 8);
+		uint64_t val = (uint64_t)r[4] | (uint64_t)r[5] << 8 | (uint64_t)r[6] << 16 |
+			       (uint64_t)r[7] << 24 | (uint64_t)r[1] << 32;
+		uint32_t addr;
+
+		switch (r[0] & 3) {
+		case 0: /* ECAM: slot from flags, register from offset */
+			pci_ecam_access(bus, ((uint64_t)(r[1] & 0x1f) << 15) | (off & 0xfff), &val,
+					len, write);
+			break;
+		case 1: /* CF8 address then a CFC data access */
+			addr = 0x80000000u | (uint32_t)pci_dev_slot(dev) << 11 | (off & 0xfc);
+			if (r[1] & 1)
+				addr = (uint32_t)val; /* raw CF8 value */
+			pci_pio_cfg_access(bus, 0xcf8, &addr, 4, true);
+			pci_pio_cfg_access(bus, 0xcfc + (off & 3), &val, len, write);
+			break;
+		case 2: /* wherever BAR 0 decodes now */
+			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (off & 0x1fff), &val, len,
+				       write, false);
+			break;
+		case 3: /* the MSI-X table and PBA */
+			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + TABLE_OFF + (off & 0xfff),
+				       &val, len, write, false);
+			if (r[1] & 0x80)
+				msix_notify(f.msix, r[1] % NVEC);
+			break;
+		}
+	}
+	for (v = 0; v < NVEC; v++) {
+		msix_vector_pending(f.msix, v);
+		msix_unbind_fd(f.msix, v, fds[v]);
+		close(fds[v]);
+	}
+	msix_destroy(f.msix);
+	pci_dev_unregister(dev);
+	pci_bus_destroy(bus);
+	for (v = 0; v < NGSI; v++)
+		if (gsi_used[v] || gsi_fds[v])
+			abort(); /* a route or irqfd leaked past msix_destroy */
+	return 0;
+}

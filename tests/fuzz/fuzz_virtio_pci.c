@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+/* libFuzzer target: the virtio-pci modern transport (vmm/virtio_pci.c) on
+ * arbitrary guest accesses: common config (feature select/negotiation,
+ * queue select/size/addresses/enable, status incl. DRIVER_OK with bad
+ * rings and reset), ISR, device config, notify, MSI-X table and the PCI
+ * config space (capabilities, BAR moves), over real guest memory and a fake
+ * MSI router. Input: 8-byte records
+ *   op (bits 0-1: BAR 0 common/any region / ECAM of the device / CF8+CFC /
+ *       common config only; bit 4: write; bits 5-6: length 1,2,4,8),
+ *   flags, offset (LE16), value (LE32). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/mem.h"
+#include "vmm/msix.h"
+#include "vmm/pci.h"
+#include "vmm/virtio_pci.h"
+
+#define NGSI 1024
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool gsi_used[NGSI];
+static int gsi_fds[NGSI];
+
+static int r_add(void *o, uint64_t addr, uint32_t d, uint32_t *gsi)
+{
+	for (uint32_t g = 24; g < NGSI; g++) {
+		if (!gsi_used[g]) {
+			gsi_used[g] = true;
+			*gsi = g;
+			return 0;
+		}
+	}
+	return -28;
+}
+
+static int r_update(void *o, uint32_t gsi, uint64_t addr, uint32_t d)
+{
+	if (gsi >= NGSI || !gsi_used[gsi])
+		abort();
+	return 0;
+}
+
+static void r_del(void *o, uint32_t gsi)
+{
+	if (gsi >= NGSI || !gsi_used[gsi] || gsi_fds[gsi])
+		abort();
+	gsi_used[gsi] = false;
+}
+
+static int r_irqfd(void *o, int fd, uint32_t gsi, bool assign)
+{
+	if (gsi >= NGSI || !gsi_used[gsi] || (!assign && gsi_fds[gsi] <= 0))
+		abort();
+	gsi_fds[gsi] += assign ? 1 : -1;
+	return 0;
+}
+
+static int r_signal(void *o, uint64_t addr, uint32_t d)
+{
+	return 1;
+}
+
+static const struct msi_router_ops router = {.route_add = r_add,
+					     .route_update = r_update,
+					     .route_del = r_del,
+					     .irqfd = r_irqfd,
+					     .signal = r_signal};
+
+static int ioeventfd(void *o, uint64_t gpa, unsigned len, int fd, bool assign)
+{
+	return 0;
+}
+
+static uint8_t devcfg[12];
+static bool fail_activate;
+
+static uint64_t d_features(void *o)
+{
+	return 1ull << 32 | 1ull << 5 | 1ull << 16; /* VERSION_1, MAC, STATUS */
+}
+
+static void d_cfg_read(void *o, uint32_t off, void *d, unsigned len)
+{
+	if (off + len <= sizeof(devcfg))
+		memcpy(d, devcfg + off, len);
+}
+
+static void d_cfg_write(void *o, uint32_t off, const void *d, unsigned len)
+{
+	if (off + len <= sizeof(devcfg))
+		memcpy(devcfg + off, d, len);
+}
+
+static int d_activate(void *o, uint64_t features, const struct virtio_queue_info *q, unsigned nq)
+{
+	for (unsigned i = 0; i < nq; i++)
+		if (q[i].enabled && (q[i].kick_fd < 0 || q[i].call_fd < 0))
+			abort();
+	return fail_activate ? -22 : 0;
+}
+
+static void d_reset(void *o)
+{
+}
+
+static const struct virtio_dev_ops vops = {.features = d_features,
+					   .cfg_read = d_cfg_read,
+					   .cfg_write = d_cfg_write,
+					   .activate = d_activate,
+					   .reset = d_reset};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const unsigned lens[4] = {1, 2, 4, 8};
+	static struct guest_mem *mem;
+	const struct virtio_pci_desc desc = {.name = "fuzz-net0",
+					     .device_type = 1,
+					     .num_queues = 3,
+					     .queue_size_max = 256,
+					     .device_cfg_len = sizeof(devcfg),
+					     .class_code = 0x020000};
+	struct pci_bus_config bc;
+	struct virtio_pci_host host;
+	struct virtio_pci *vp;
+	struct pci_bus *bus;
+	struct pci_dev *dev;
+	size_t i;
+	unsigned g;
+
+	if (!mem && guest_mem_create(32 << 20, HUGEPAGES_NONE, &mem))
+		abort();
+	pci_bus_default_config(32 << 20, &bc);
+	if (pci_bus_create(&bc, &bus))
+		abort();
+	host = (struct virtio_pci_host){
+	    .bus = bus, .mem = mem, .msi = &router, .ioeventfd = ioeventfd};
+	if (virtio_pci_create(&host, &desc, &vops, NULL, &vp))
+		abort();
+	dev = virtio_pci_dev(vp);
+	fail_activate = size && (data[0] & 0x80);
+	for (i = 0; i + 8 <= size; i += 8) {
+		const uint8_t *r = data + i;
+		unsigned len = lens[(r[0] >> 5) & 3];
+		bool write = r[0] & 0x10;
+		uint16_t off = (uint16_t)(r[2] | r[3] << 8);
+		uint64_t val = (uint64_t)r[4] | (uint64_t)r[5] << 8 | (uint64_t)r[6] << 16 |
+			       (uint64_t)r[7] << 24 | (uint64_t)r[1] << 32;
+		uint32_t addr;
+
+		switch (r[0] & 3) {
+		case 0:
+			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (off % VIRTIO_BAR_SIZE),
+				       &val, len, write, false);
+			break;
+		case 1:
+			pci_ecam_access(bus, ((uint64_t)pci_dev_slot(dev) << 15) | (off & 0xfff),
+					&val, len, write);
+			break;
+		case 2:
+			addr = 0x80000000u | (uint32_t)pci_dev_slot(dev) << 11 | (off & 0xfc);
+			pci_pio_cfg_access(bus, 0xcf8, &addr, 4, true);
+			pci_pio_cfg_access(bus, 0xcfc + (off & 3), &val, len, write);
+			break;
+		case 3:
+			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (off & 0x3f), &val, len,
+				       write, false);
+			if (r[1] == 0xff)
+				virtio_pci_config_changed(vp);
+			break;
+		}
+	}
+	virtio_pci_destroy(vp);
+	pci_bus_destroy(bus);
+	for (g = 0; g < NGSI; g++)
+		if (gsi_used[g] || gsi_fds[g])
+			abort();
+	return 0;
+}
