@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define FDB_MAX_PORTS	     64
-#define FDB_DEFAULT_SIZE     8192
+#define FDB_DEFAULT_SIZE     8192u
 #define FDB_DEFAULT_AGING_MS (300u * 1000u)
 
 struct fdb;

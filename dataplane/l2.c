@@ -136,10 +136,11 @@ struct fdb *l2_fdb(struct l2 *l2)
 
 int l2_port_attach(struct l2 *l2, unsigned port, const struct l2_port_cfg *cfg)
 {
-	uint64_t bit = 1ull << port;
+	uint64_t bit;
 
 	if (port >= L2_MAX_PORTS)
 		return -EINVAL;
+	bit = 1ull << port;
 	if (cfg->mode == L2_ACCESS && (cfg->access_vlan == 0 || cfg->access_vlan > L2_VLAN_MAX))
 		return -EINVAL;
 	if (atomic_load(&l2->attached_mask) & bit)
@@ -158,10 +159,11 @@ int l2_port_attach(struct l2 *l2, unsigned port, const struct l2_port_cfg *cfg)
 
 void l2_port_detach(struct l2 *l2, unsigned port)
 {
-	uint64_t bit = 1ull << port;
+	uint64_t bit;
 
 	if (port >= L2_MAX_PORTS)
 		return;
+	bit = 1ull << port;
 	atomic_fetch_and(&l2->up_mask, ~bit);
 	for (unsigned v = 1; v <= L2_VLAN_MAX; v++)
 		atomic_fetch_and_explicit(&l2->members[v], ~bit, memory_order_relaxed);

@@ -25,7 +25,7 @@
 #include "dataplane/port.h"
 
 #define DEFAULT_CTL   "/run/nfvisor-switch.sock"
-#define DEFAULT_MBUFS 16383
+#define DEFAULT_MBUFS 16383u
 #define MAX_EAL_ARGS  64
 
 struct opts {

@@ -225,6 +225,14 @@ static void test_port_down_and_detach(void **state)
 	l2_port_set_up(e->l2, 2, true);
 	l2_decide(e->l2, 3, buf, frame(buf, mac_bcast, mac_c, -1), 0, &v);
 	assert_int_equal(v.out_mask, P(2) | P(4));
+	/* Out-of-range ports are refused before any bit is computed (no
+	 * 64-bit shift by >= 64 under UBSan) and change nothing. */
+	assert_int_equal(l2_port_attach(e->l2, L2_MAX_PORTS, &cfg), -EINVAL);
+	assert_int_equal(l2_port_attach(e->l2, 200, &cfg), -EINVAL);
+	l2_port_detach(e->l2, L2_MAX_PORTS);
+	l2_port_detach(e->l2, 200);
+	l2_decide(e->l2, 3, buf, frame(buf, mac_bcast, mac_c, -1), 0, &v);
+	assert_int_equal(v.out_mask, P(2) | P(4));
 }
 
 static void test_mac_limit(void **state)
