@@ -108,7 +108,7 @@ int hugepages_check_free(const char *sysfs_root, enum hugepage_kind kind, uint64
 	if (!sysfs_root)
 		sysfs_root = HUGEPAGES_SYSFS;
 	snprintf(dir, sizeof(dir), "%s/hugepages-%" PRIu64 "kB", sysfs_root, page >> 10);
-	needed = (size + page - 1) / page;
+	needed = size / page + (size % page != 0); /* rounds up, cannot wrap */
 	if (read_counter(dir, "free_hugepages", &free_pages) ||
 	    read_counter(dir, "nr_hugepages", &total)) {
 		snprintf(msg, msg_len,

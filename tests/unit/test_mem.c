@@ -140,6 +140,17 @@ static void test_hugepages_short(void **state)
 	assert_int_equal(hugepages_check_free(root, HUGEPAGES_1G, 2 * GiB, msg, sizeof(msg)),
 			 -ENOENT);
 	assert_non_null(strstr(msg, "no 1G hugepage pool"));
+	/* A partial page needs a whole one; sizes near 2^64 must not round up
+	 * past zero pages. */
+	assert_int_equal(hugepages_check_free(root, HUGEPAGES_2M, 60 * MiB + 1, msg, sizeof(msg)),
+			 -ENOMEM);
+	assert_non_null(strstr(msg, "needs 31 free 2M hugepages"));
+	assert_int_equal(hugepages_check_free(root, HUGEPAGES_2M, 60 * MiB, msg, sizeof(msg)), 0);
+	assert_int_equal(hugepages_check_free(root, HUGEPAGES_2M, UINT64_MAX, msg, sizeof(msg)),
+			 -ENOMEM);
+	assert_int_equal(
+	    hugepages_check_free(root, HUGEPAGES_2M, UINT64_MAX - 2 * MiB + 2, msg, sizeof(msg)),
+	    -ENOMEM);
 	rm_pool(root);
 }
 
