@@ -78,7 +78,7 @@ run_pair() {
 		tap_fail "$tag: gen sent $N frames"; out "gen-$tag" | tail -n 15 | tap_diag
 	fi
 	wait_exit $spid 120 || true
-	line=$(out "sink-$tag" | grep -m1 'nfguest: sink' || true)
+	line=$(out "sink-$tag" | grep -a -m1 'nfguest: sink rx=' || true)
 	rx=$(echo "$line" | sed -n 's/.*rx=\([0-9]*\).*/\1/p')
 	bad=$(echo "$line" | sed -n 's/.*bad=\([0-9]*\).*/\1/p')
 	if [ "$rx" = "$N" ] && [ "$bad" = 0 ]; then
@@ -112,7 +112,7 @@ sleep 2
 start_testpmd || tap_diag <"$TEST_TMP/testpmd.log"
 wait_exit $gpid 400 || true
 wait_exit $spid 200 || true
-line=$(out sink-rs | grep -m1 'nfguest: sink' || true)
+line=$(out sink-rs | grep -a -m1 'nfguest: sink rx=' || true)
 rx=$(echo "$line" | sed -n 's/.*rx=\([0-9]*\).*/\1/p')
 if [ -n "$rx" ] && [ "$rx" -gt $((N2 / 2 + N2 / 10)) ] && out sink-rs | grep -q 'bad=0'; then
 	tap_ok "testpmd restart: traffic resumed, sink got $rx of $N2 ($line)"
