@@ -165,6 +165,9 @@ int fdb_lookup(const struct fdb *fdb, uint16_t vlan, const uint8_t mac[6])
 	uint64_t key = fdb_key(vlan, mac);
 	struct fdb_bucket *b = fdb_bucket_of(fdb, key);
 
+	/* fdb_key keeps 12 bits: VLAN 4106 must not find VLAN 10's entry. */
+	if (vlan > 4095)
+		return -1;
 	for (int tries = 0; tries < FDB_READ_RETRIES; tries++) {
 		uint32_t s1 = atomic_load_explicit(&b->seq, memory_order_acquire);
 		int port = -1, i;
@@ -323,6 +326,8 @@ int fdb_del(struct fdb *fdb, uint16_t vlan, const uint8_t mac[6])
 	struct fdb_bucket *b = fdb_bucket_of(fdb, key);
 	int i;
 
+	if (vlan > 4095)
+		return -ENOENT;
 	bucket_lock(b);
 	i = bucket_find(b, key);
 	if (i >= 0)

@@ -89,6 +89,11 @@ static void test_vlan_isolation(void **state)
 	assert_int_equal(fdb_lookup(f, 10, mac_a), -1);
 	assert_int_equal(fdb_lookup(f, 20, mac_a), 2);
 	assert_int_equal(fdb_del(f, 10, mac_a), -ENOENT);
+	/* Out-of-range VLANs alias nothing (keys hold 12 bits): 4096 + 20 is
+	 * not VLAN 20. */
+	assert_int_equal(fdb_lookup(f, 4096 + 20, mac_a), -1);
+	assert_int_equal(fdb_del(f, 4096 + 20, mac_a), -ENOENT);
+	assert_int_equal(fdb_lookup(f, 20, mac_a), 2);
 	fdb_destroy(f);
 }
 
