@@ -57,7 +57,8 @@ wait_for() {
 echo "1..8"
 start_testpmd || { tap_fail "testpmd vhost-user backend starts" "no socket $SOCK"; tap_diag <"$TEST_TMP/testpmd.log"; tap_done; }
 LOG=$TEST_TMP/vmm.log
-"$VMM" --kernel "$KERNEL" --initrd "$INITRD" --memory 256M --hugepages 2M \
+# NET_VMM_ARGS: extra VMM options (e.g. "--seccomp log" to find a missing syscall)
+"$VMM" --kernel "$KERNEL" --initrd "$INITRD" --memory 256M --hugepages 2M ${NET_VMM_ARGS:-} \
 	--cmdline "console=ttyS0 panic=-1 quiet nettest.peer=10.99.0.1 nettest.flap=1" \
 	--net "vhost-user:$SOCK,mac=52:54:00:00:99:02" </dev/null >"$LOG" 2>&1 &
 VPID=$!
