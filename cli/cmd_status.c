@@ -38,6 +38,49 @@ static const struct cfg_vm *find_vm(const struct appliance *app, const char *nam
 	return NULL;
 }
 
+/* The CPUs vCPU thread VCPU of VMM process PID may run on, as the kernel
+ * has them (the VMM names its vCPU threads "vcpu N"): 0 and OUT, or -ENOENT. */
+static int vcpu_affinity(pid_t pid, unsigned vcpu, char *out, size_t len)
+{
+	char path[64], want[24], buf[256];
+	struct dirent *de;
+	int ret = -ENOENT;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	snprintf(want, sizeof(want), "vcpu %u\n", vcpu);
+	d = opendir(path);
+	while (d && ret && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/comm", (int)pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f) || strcmp(buf, want)) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", (int)pid, de->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(buf, sizeof(buf), f))
+			if (!strncmp(buf, "Cpus_allowed_list:", 18)) {
+				snprintf(out, len, "%s", buf + 18 + strspn(buf + 18, " \t"));
+				out[strcspn(out, "\n")] = '\0';
+				ret = 0;
+				break;
+			}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return ret;
+}
+
 static json_object *component_json(const struct proc_rec *r, const struct appliance *app,
 				   time_t now)
 {
@@ -64,10 +107,14 @@ static json_object *component_json(const struct proc_rec *r, const struct applia
 
 		for (unsigned i = 0; vm && i < vm->vcpus; i++) {
 			json_object *m = json_object_new_object();
+			char aff[128];
 
 			json_object_object_add(m, "vcpu", json_object_new_int((int)i));
 			json_object_object_add(
 			    m, "cpu", i < vm->pin.n ? json_object_new_int(vm->pin.cpu[i]) : NULL);
+			/* What the kernel actually allows that thread. */
+			if (alive && !vcpu_affinity(r->pid, i, aff, sizeof(aff)))
+				json_object_object_add(m, "host_cpus", json_object_new_string(aff));
 			json_object_array_add(map, m);
 		}
 		json_object_object_add(o, "vcpus", map);

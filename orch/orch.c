@@ -276,12 +276,10 @@ static int start_comp(struct orch *o, struct comp *c, unsigned restarts, char *d
 				c->name, (int)r.pid, missing ? missing : "?", timeout / 1000, log);
 		}
 		proc_log_tail(log, 8, "  | ", stderr);
-		if (ret != -ECHILD) {
+		if (ret != -ECHILD)
 			proc_stop(&r, o->opts.stop_timeout_ms);
-			r.state = PROC_STOPPED;
-		} else {
-			r.state = PROC_FAILED;
-		}
+		/* A failed restart is another crash for the supervisor to count. */
+		r.state = restarts ? PROC_RESTARTING : ret == -ECHILD ? PROC_FAILED : PROC_STOPPED;
 		r.pid = 0;
 		state_proc_write(o->st, &r);
 		return ret;

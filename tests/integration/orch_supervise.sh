@@ -86,6 +86,30 @@ tap_check "status reports the appliance degraded" [ "$(j '$a.state')" = degraded
 "$NFV" down $NAME >/dev/null 2>&1
 orch_check_clean $NAME "$hp0" "down after give-up"
 
+# status shows each vCPU thread's real affinity (the VMM names them "vcpu N"):
+# a hand-made record whose "VMM" is a sleep with its thread renamed and pinned.
+F=orchst$$
+orch_cleanup_on_exit $F
+cat >"$TEST_TMP/vm.yaml" <<EOF2
+name: $F
+vms: [{name: v, kernel: /nonexistent, pin: "0"}]
+EOF2
+mkdir -p /run/nfvisor/$F
+"$NFV" validate --dump "$TEST_TMP/vm.yaml" >/run/nfvisor/$F/appliance.yaml 2>/dev/null
+# (Only a thread itself may rename it: the fake renames itself.)
+bash -c 'printf "vcpu 0" >/proc/self/comm; while :; do sleep 1; done' &
+fake=$!
+track_pid $fake
+orch_wait 5 grep -q '^vcpu 0$' /proc/$fake/comm
+start=$(sed 's/.*) //' /proc/$fake/stat | awk '{print $20}')
+echo "vm.v $fake $start bash running 0 $(date +%s)" >/run/nfvisor/$F/proc.vm.v
+taskset -p -c 0 $fake >/dev/null
+tap_check "status --json: vm v vCPU0 pinned to 0, the kernel allows CPU 0" \
+	[ "$(orch_json_get $F '"\($c.v.vcpus[0].cpu) \($c.v.vcpus[0].host_cpus)"')" = "0 0" ]
+"$NFV" down $F >"$TEST_TMP/out" 2>&1
+tap_check "down stops the recorded VMM and removes the dir" \
+	bash -c "grep -q 'stopping vm.v (pid $fake) ... ok' '$TEST_TMP/out' && [ ! -e /run/nfvisor/$F ]"
+
 # --foreground: supervises in the terminal; SIGTERM takes it down.
 "$NFV" up --foreground "$TEST_TMP/sw.yaml" >"$TEST_TMP/fg" 2>&1 &
 fg=$!
