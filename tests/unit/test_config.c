@@ -123,11 +123,8 @@ static void test_examples_roundtrip(void **state)
 		char tmp[] = "/tmp/nfv-config-XXXXXX";
 		struct appliance *a = load_ok(g.gl_pathv[i]), *b;
 		char *d1 = dump_string(a), *d2;
-		int fd = mkstemp(tmp);
 
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, d1, strlen(d1)), (ssize_t)strlen(d1));
-		close(fd);
+		write_temp(tmp, d1);
 		b = load_ok(tmp);
 		d2 = dump_string(b);
 		assert_string_equal(d1, d2);
@@ -204,13 +201,10 @@ static void test_defaults_and_macs(void **state)
 				   "  pmd_cores: '1'\n"
 				   "  ports: [{name: p, type: vhost-user}]\n";
 	char tmp[] = "/tmp/nfv-config-XXXXXX";
-	int fd = mkstemp(tmp);
 	struct appliance *app;
 	uint8_t mac[6];
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)sizeof(yaml) - 1);
-	close(fd);
+	write_temp(tmp, yaml);
 	app = load_ok(tmp);
 	assert_string_equal(app->vms[0].kernel, "k");
 	assert_int_equal(app->vms[0].memory, 32 << 20);
@@ -241,14 +235,11 @@ static void test_cpu_columns(void **state)
 				   "  - {name: a, kernel: k, pin: '2,3'}\n"
 				   "  - {name: b, kernel: k, pin: \"4,\\x37\"}\n";
 	char tmp[] = "/tmp/nfv-config-XXXXXX";
-	int fd = mkstemp(tmp);
 	struct appliance *app;
 	const struct cfg_cpus *c;
 	struct cfg_mark m;
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)sizeof(yaml) - 1);
-	close(fd);
+	write_temp(tmp, yaml);
 	app = load_ok(tmp);
 	c = &app->host.dedicated;
 	assert_int_equal(c->n, 4);

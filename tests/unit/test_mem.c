@@ -79,27 +79,30 @@ static void test_gate(void **state)
 	assert_null(mem_regions_ptr(r, 0, 0, 1));
 }
 
+/* Writes "VALUE\n" to ROOT/hugepages-2048kB/NAME. */
+static void write_pool_counter(const char *root, const char *name, uint64_t value)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/hugepages-2048kB/%s", root, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%llu\n", (unsigned long long)value);
+	fclose(f);
+}
+
 /* A fake /sys/kernel/mm/hugepages with one 2 MiB pool. */
 static char *fake_pool(uint64_t nr, uint64_t free_pages, uint64_t resv)
 {
 	char tmpl[] = "/tmp/nfv-hp.XXXXXX", path[256];
 	char *root = strdup(mkdtemp(tmpl));
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/hugepages-2048kB", root);
 	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/hugepages-2048kB/nr_hugepages", root);
-	f = fopen(path, "w");
-	fprintf(f, "%llu\n", (unsigned long long)nr);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/hugepages-2048kB/free_hugepages", root);
-	f = fopen(path, "w");
-	fprintf(f, "%llu\n", (unsigned long long)free_pages);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/hugepages-2048kB/resv_hugepages", root);
-	f = fopen(path, "w");
-	fprintf(f, "%llu\n", (unsigned long long)resv);
-	fclose(f);
+	write_pool_counter(root, "nr_hugepages", nr);
+	write_pool_counter(root, "free_hugepages", free_pages);
+	write_pool_counter(root, "resv_hugepages", resv);
 	return root;
 }
 

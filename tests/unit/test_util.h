@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 /* cmocka's print_error truncates long messages: one call per line. */
 static inline void print_lines(const char *title, const char *text)
@@ -38,6 +40,18 @@ static inline char *read_all(const char *path)
 	}
 	fclose(f);
 	return buf;
+}
+
+/* Creates a temporary file from TMPL ("/tmp/name-XXXXXX", rewritten in
+ * place) holding TEXT; the caller unlinks it. */
+static inline void write_temp(char *tmpl, const char *text)
+{
+	size_t n = strlen(text);
+	int fd = mkstemp(tmpl);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
 }
 
 #endif
