@@ -39,6 +39,8 @@ j() { orch_json_get demo "$1"; }
 tap_check "status --json: appliance running" [ "$(j '$a.state')" = running ]
 tap_check "status --json: switch, vm1, vm2 running with pids" \
 	[ "$(j '[$c.switch, $c.vm1, $c.vm2] | all(.state == "running" and .pid > 0)')" = true ]
+tap_check "status --json: vm2's vCPU0 thread really runs on CPU 0 only" \
+	[ "$(j '$c.vm2.vcpus[0].host_cpus')" = 0 ]
 tap_check "status --json: vm1 vCPU0 on CPU 0, PMD on CPU 1" \
 	[ "$(j '"\($c.vm1.vcpus[0].cpu) \($c.switch.pmd_cores | tostring)"')" = "0 [1]" ]
 
