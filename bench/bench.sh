@@ -189,6 +189,15 @@ kv_json "$OUT/results.raw" | jq -s --arg s "$SCENARIO" --argjson skipped \
 	'{scenario: $s, skipped: $skipped, points: [.[] | . + {ndr_mpps_per_pmd_core: (.ndr_pps / .pmd_cores / 1e6)}]}' \
 	>"$OUT/results.json"
 rm -f "$RAW" "$OUT/results.raw"
+if [ "$(jq '.points | length' "$OUT/results.json")" = 0 ]; then
+	{
+		echo "# nfvisor bench: $SCENARIO"
+		echo
+		echo "No point produced a result ($FAILED failed; see the errors printed while it ran)."
+		echo "No charts were drawn."
+	} >"$OUT/report.md"
+	die "no point produced a result; $OUT/report.md says so"
+fi
 
 # Medians per contender and size, and per-repeat ratios against testpmd.
 SUMMARY=$(jq -r '
