@@ -585,10 +585,6 @@ static void check_memory(struct checker *c)
 
 /* ---- NICs and devices ---- */
 
-struct nic_ref {
-	size_t vm, nic;
-};
-
 static void nic_path(char *out, size_t len, size_t v, size_t n, const char *key)
 {
 	snprintf(out, len, "vms[%zu].nics[%zu]%s%s", v, n, key ? "." : "", key ? key : "");

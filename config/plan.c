@@ -414,7 +414,6 @@ static int build_pfs(struct planner *pl, char (*bdfs)[13], struct host_pci *pcis
 }
 
 struct group_walk {
-	struct planner *pl;
 	const char *self;
 	const struct cfg_vm *vm; /* devices of this VM are fine group mates */
 	char others[256];
@@ -470,7 +469,7 @@ static int bind_device(struct planner *pl, const char *bdf, struct cfg_mark m, c
 		diag_err(pl->d, m, "%s: %s has no IOMMU group; it cannot be passed through", path,
 			 bdf);
 	if (hp.iommu_group >= 0) {
-		struct group_walk g = {.pl = pl, .self = bdf, .vm = vm};
+		struct group_walk g = {.self = bdf, .vm = vm};
 
 		host_iommu_group_devices(pl->fs, hp.iommu_group, iommu_group_mate, &g);
 		if (g.others[0])
