@@ -9,6 +9,7 @@ $(eval $(call unit_test,test_fwd_portspec,$(DP_PURE_OBJS) $(COMMON_OBJS)))
 
 DP_DPDK_SRCS := dataplane/port.c dataplane/pmd.c dataplane/ctl.c dataplane/main.c
 DP_CTL_REQ_OBJ := $(BUILD)/obj/dataplane/ctl_req.o
+$(eval $(call unit_test,test_ctl_req,$(DP_CTL_REQ_OBJ),-ljson-c))
 DP_DPDK_OBJS := $(DP_DPDK_SRCS:%.c=$(BUILD)/obj/%.o)
 DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
