@@ -16,7 +16,7 @@ static const struct command {
      "FILE:LINE:COL: message\n"
      "                            (--dump: print the file with every effective value)"},
     {"plan", cmd_plan,
-     "plan [--json] [--sysfs-root DIR] FILE\n"
+     "plan [--json] [--sysfs-root DIR] [--run-dir DIR] FILE\n"
      "                            show what `up` would do on this host, without changing it"},
     {"up", cmd_up,
      "up [--foreground] FILE   bring the appliance up (host prep, switch, VMs) and supervise "
