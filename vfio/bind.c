@@ -24,7 +24,86 @@ struct pci_binding {
 	char orig_driver[DRIVER_STRLEN];
 	char orig_override[DRIVER_STRLEN]; /* "" when none */
 	bool changed;
+	bool prepared; /* fds below are open */
+	int fd_unbind, fd_override, fd_bind;
 };
+
+static void close_prepared(struct pci_binding *b)
+{
+	if (!b->prepared)
+		return;
+	close(b->fd_unbind);
+	close(b->fd_override);
+	if (b->fd_bind >= 0)
+		close(b->fd_bind);
+	b->prepared = false;
+}
+
+int pci_binding_prepare_release(struct pci_binding *b)
+{
+	int ret;
+
+	if (!b->changed || b->prepared)
+		return 0;
+	b->fd_bind = -1;
+	b->fd_unbind = sysfs_open_attr(b->fs, PCI_DRVS "/" VFIO_DRV "/unbind");
+	if (b->fd_unbind < 0)
+		return b->fd_unbind;
+	b->fd_override = sysfs_open_attr(b->fs, PCI_DEVS "/%s/driver_override", b->bdf);
+	if (b->fd_override < 0) {
+		ret = b->fd_override;
+		close(b->fd_unbind);
+		return ret;
+	}
+	if (b->orig_driver[0]) {
+		b->fd_bind = sysfs_open_attr(b->fs, PCI_DRVS "/%s/bind", b->orig_driver);
+		if (b->fd_bind < 0) {
+			ret = b->fd_bind;
+			close(b->fd_unbind);
+			close(b->fd_override);
+			return ret;
+		}
+	}
+	b->prepared = true;
+	return 0;
+}
+
+/* restore() through the prepared fds: no open, no readlink. */
+static int restore_prepared(struct pci_binding *b)
+{
+	char rel[128];
+	int ret, first = 0;
+
+	ret = sysfs_write_fd(b->fs, b->fd_unbind, b->bdf, PCI_DRVS "/" VFIO_DRV "/unbind");
+	if (ret && ret != -ENODEV) {
+		pr_err("%s: unbinding vfio-pci failed: %s; run: echo %s > "
+		       "/sys/bus/pci/drivers/vfio-pci/unbind",
+		       b->bdf, strerror(-ret), b->bdf);
+		first = ret;
+	}
+	snprintf(rel, sizeof(rel), PCI_DEVS "/%s/driver_override", b->bdf);
+	ret = sysfs_write_fd(b->fs, b->fd_override, b->orig_override, rel);
+	if (ret) {
+		pr_err("%s: restoring driver_override to '%s' failed: %s; run: echo '%s' > "
+		       "/sys/bus/pci/devices/%s/driver_override",
+		       b->bdf, b->orig_override, strerror(-ret), b->orig_override, b->bdf);
+		first = first ? first : ret;
+	}
+	if (b->fd_bind >= 0 && !first) {
+		snprintf(rel, sizeof(rel), PCI_DRVS "/%s/bind", b->orig_driver);
+		ret = sysfs_write_fd(b->fs, b->fd_bind, b->bdf, rel);
+		if (ret) {
+			pr_err("%s: could not rebind original driver '%s' (%s); run: echo %s > "
+			       "/sys/bus/pci/drivers/%s/bind",
+			       b->bdf, b->orig_driver, strerror(-ret), b->bdf, b->orig_driver);
+			first = ret;
+		} else {
+			pr_info("%s: restored driver '%s'", b->bdf, b->orig_driver);
+		}
+	}
+	close_prepared(b);
+	return first;
+}
 
 int pcidev_lookup(const struct sysfs *fs, const char *bdf_in, char bdf[BDF_STRLEN])
 {
@@ -313,6 +392,8 @@ static int restore(struct pci_binding *b)
 	char drv[DRIVER_STRLEN];
 	int ret, first = 0;
 
+	if (b->prepared)
+		return restore_prepared(b);
 	ret = pcidev_driver(b->fs, b->bdf, drv);
 	if (!ret && drv[0] && strcmp(drv, b->orig_driver)) {
 		ret = sysfs_write(b->fs, b->bdf, PCI_DRVS "/%s/unbind", drv);
@@ -447,6 +528,7 @@ int pci_binding_release(struct pci_binding *b)
 		return 0;
 	if (b->changed)
 		ret = restore(b);
+	close_prepared(b);
 	free(b);
 	return ret;
 }

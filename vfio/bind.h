@@ -56,6 +56,14 @@ int pci_bind_vfio(struct sysfs *fs, const char *bdf, struct pci_binding **out);
  * and the command that fixes it). */
 int pci_binding_release(struct pci_binding *b);
 
+/* For a process that will be sandboxed (seccomp without open/readlink):
+ * open now the sysfs attributes release writes (vfio-pci's unbind, the
+ * device's driver_override, the original driver's bind). Release then
+ * writes through them and trusts the kernel's return values instead of
+ * reading the driver link back. 0 (also for an unchanged binding) or
+ * -errno (release then falls back to paths). */
+int pci_binding_prepare_release(struct pci_binding *b);
+
 const char *pci_binding_bdf(const struct pci_binding *b);
 /* Driver the device had before binding ("" if none). */
 const char *pci_binding_orig_driver(const struct pci_binding *b);

@@ -214,6 +214,42 @@ int sysfs_write(struct sysfs *fs, const char *value, const char *fmt, ...)
 	return ret;
 }
 
+int sysfs_open_attr(const struct sysfs *fs, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	int ret, fd;
+
+	va_start(ap, fmt);
+	ret = vpath(fs, path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (ret)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int sysfs_write_fd(struct sysfs *fs, int fd, const char *value, const char *relpath)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+	int ret;
+
+	pr_debug("write '%s' to %s (prepared fd)", value, relpath);
+	if (fs->hook) {
+		ret = fs->hook(fs->hook_opaque, relpath, value);
+		if (ret)
+			return ret;
+	}
+	if (len == 0) {
+		value = "\n";
+		len = 1;
+	}
+	/* sysfs attributes ignore the offset; pwrite keeps the fd reusable. */
+	n = pwrite(fd, value, len, 0);
+	return n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
+}
+
 int sysfs_link_name(const struct sysfs *fs, char *buf, size_t len, const char *fmt, ...)
 {
 	char path[PATH_MAX], target[PATH_MAX];

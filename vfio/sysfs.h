@@ -46,6 +46,14 @@ int sysfs_read_uint(const struct sysfs *fs, unsigned *out, const char *fmt, ...)
 /* Write value (as one write()): 0 or -errno from the hook or the kernel. */
 int sysfs_write(struct sysfs *fs, const char *value, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Open an attribute now for writes later (before a sandbox forbids
+ * opening files): fd (O_WRONLY, O_CLOEXEC) or -errno. */
+int sysfs_open_attr(const struct sysfs *fs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Write value through an fd from sysfs_open_attr; relpath is what the hook
+ * and the debug log see. 0 or -errno. */
+int sysfs_write_fd(struct sysfs *fs, int fd, const char *value, const char *relpath);
+
 /* Last component of a symlink's target ("vfio-pci" for .../driver,
  * "7" for .../iommu_group): 0, -ENOENT if there is no link, -errno. */
 int sysfs_link_name(const struct sysfs *fs, char *buf, size_t len, const char *fmt, ...)

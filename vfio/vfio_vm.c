@@ -193,6 +193,12 @@ int vfio_vm_add_device(struct vfio_vm *vv, const struct vfio_device_spec *spec)
 	ret = pci_passthrough_create(vv->bus, &cfg, &d->pt);
 	if (ret)
 		goto err_close;
+	/* The VMM runs sandboxed (no open/readlink) by the time it gives the
+	 * device back: open what the release writes now. */
+	if (pci_binding_prepare_release(d->binding))
+		pr_warn("%s: cannot prepare the driver restore; under --seccomp it will fail "
+			"and the device stays on vfio-pci",
+			d->bdf);
 	vv->n++;
 	return 0;
 

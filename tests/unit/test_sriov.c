@@ -265,6 +265,27 @@ static void test_bind_host_driver_and_restore(void **state)
 	assert_true(fake_find_write(f, before, "drivers/ixgbe/bind", "0000:03:00.0") >= 0);
 }
 
+static void test_prepared_release_without_open(void **state)
+{
+	struct fake_sys *f = *state;
+	struct pci_binding *b;
+	int before;
+
+	fake_add_dev(f, "0000:03:00.0", 30, "ixgbe", "ixgbe");
+	assert_int_equal(pci_bind_vfio(f->fs, "0000:03:00.0", &b), 0);
+	assert_int_equal(pci_binding_prepare_release(b), 0);
+	/* (The nested tier runs this under the real seccomp filter, where
+	 * open/readlink would kill the VMM.) */
+	before = f->nwrites;
+	assert_int_equal(pci_binding_release(b), 0);
+	/* Same kernel-visible sequence as the path-based release. */
+	assert_true(fake_find_write(f, before, "drivers/vfio-pci/unbind", "0000:03:00.0") >= 0);
+	assert_true(fake_find_write(f, before, "0000:03:00.0/driver_override", "") >= 0);
+	assert_true(fake_find_write(f, before, "drivers/ixgbe/bind", "0000:03:00.0") >= 0);
+	assert_string_equal(fake_driver(f, "0000:03:00.0"), "ixgbe");
+	assert_string_equal(fake_override(f, "0000:03:00.0"), "");
+}
+
 static void test_bind_already_vfio_left_alone(void **state)
 {
 	struct fake_sys *f = *state;
@@ -454,6 +475,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_foreign_vfio_vf_blocks_count_change, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_host_driver_and_restore, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prepared_release_without_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_already_vfio_left_alone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_probe_failure_restores, setup, teardown),
