@@ -157,6 +157,8 @@ void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, b
 {
 	struct i8042 *dev = opaque;
 
+	if (len == 0)
+		return;
 	pthread_mutex_lock(&dev->lock);
 	if (is_write) {
 		data_write(dev, data[0]);
@@ -172,6 +174,8 @@ void i8042_cmd_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bo
 {
 	struct i8042 *dev = opaque;
 
+	if (len == 0)
+		return;
 	pthread_mutex_lock(&dev->lock);
 	if (is_write) {
 		command(dev, data[0]);

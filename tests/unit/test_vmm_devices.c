@@ -74,8 +74,15 @@ static void test_i8042_reset(void **state)
 {
 	struct stops st = {0};
 	struct i8042 *d;
+	uint8_t v = 0xfe;
 
 	assert_int_equal(i8042_create(on_stop, &st, &d), 0);
+	/* A zero-length access carries no byte: 0xfe in the buffer is not a
+	 * reset command, and a read leaves the buffer alone. */
+	i8042_cmd_io(d, 0, &v, 0, true);
+	i8042_data_io(d, 0, &v, 0, false);
+	assert_int_equal(v, 0xfe);
+	assert_int_equal(st.n, 0);
 	kbd_wr(d, true, 0xfe);
 	assert_int_equal(st.n, 1);
 	assert_int_equal(st.last, VM_STOP_RESET);
