@@ -33,16 +33,33 @@ expect() {
 	fi
 }
 
-# 159 = 128 + SIGSYS (31): the kernel killed the whole process.
+# 159 = 128 + SIGSYS (31): the kernel killed the whole process. An ASan
+# build (make SAN=1) runs the filter in log mode (LeakSanitizer needs ptrace).
+if grep -qa __asan_init "$VMM"; then
+	tap_skip "forbidden syscall kills the VMM" "sanitizer build: the filter only logs"
+else
 expect "forbidden syscall (execve) after the filter kills the VMM with SIGSYS" 159 \
 	'calling execve' env NFV_TEST_FORBIDDEN_SYSCALL=1 \
 	"$VMM" --kernel "$MINI" --memory 32M --hugepages none --cmdline p
-expect "same hook with --seccomp=off: execve succeeds (control)" 0 'calling execve' \
-	env NFV_TEST_FORBIDDEN_SYSCALL=1 \
-	"$VMM" --seccomp=off --kernel "$MINI" --memory 32M --hugepages none --cmdline p
-expect "same hook with --seccomp=log: execve allowed and logged (control)" 0 'calling execve' \
-	env NFV_TEST_FORBIDDEN_SYSCALL=1 \
-	"$VMM" --seccomp=log --kernel "$MINI" --memory 32M --hugepages none --cmdline p
+fi
+# replaced NAME MODE: with the filter off or logging, the hook's execve
+# succeeds: the VMM image is gone (no "failed" message, no guest run, no
+# SIGSYS). /bin/true's own exit status is not the point (without
+# capabilities its loader may not read every library in L1's rootfs).
+replaced() {
+	local name=$1 got out=$TEST_TMP/out
+	NFV_TEST_FORBIDDEN_SYSCALL=1 timeout -k 5 "$T" "$VMM" --seccomp="$2" --kernel "$MINI" \
+		--memory 32M --hugepages none --cmdline p >"$out" 2>&1 </dev/null
+	got=$?
+	if [ $got != 159 ] && grep -q 'calling execve' "$out" &&
+		! grep -qE 'execve\(/bin/true\) failed|guest powered off' "$out"; then
+		tap_ok "$name"
+	else
+		tap_fail "$name" "exit $got; output: $(tail -c 600 "$out")"
+	fi
+}
+replaced "same hook with --seccomp=off: execve succeeds (control)" off
+replaced "same hook with --seccomp=log: execve allowed and logged (control)" log
 expect "--seccomp=maybe is refused with exit 2" 2 "invalid --seccomp value 'maybe'" \
 	"$VMM" --seccomp=maybe --kernel "$MINI"
 expect "mini: poweroff with the filter on" 0 'guest powered off' \
