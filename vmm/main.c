@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  --serial stdio|file:PATH  COM1 console (default stdio)\n"
 		"  --net vhost-user:PATH[,server][,mac=MAC][,queues=N]  virtio-net device whose\n"
 		"                        packets a vhost-user backend serves (repeatable)\n"
+		"  --device vfio:BDF|vfio-user:SOCKET  pass a PCI device through: kernel VFIO or\n"
+		"                        a vfio-user device server (repeatable)\n"
 		"  --seccomp on|off|log  syscall filter + capability drop before the guest runs;\n"
 		"                        log: report forbidden syscalls only (default on)\n"
 		"  --help                this text\n",
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
 		OPT_HUGEPAGES,
 		OPT_SERIAL,
 		OPT_NET,
+		OPT_DEVICE,
 		OPT_SECCOMP,
 		OPT_HELP
 	};
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
 	    {"hugepages", required_argument, NULL, OPT_HUGEPAGES},
 	    {"serial", required_argument, NULL, OPT_SERIAL},
 	    {"net", required_argument, NULL, OPT_NET},
+	    {"device", required_argument, NULL, OPT_DEVICE},
 	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
@@ -234,6 +238,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SECCOMP:
 			if (vmm_seccomp_parse(optarg, &cfg.seccomp))
+				return EXIT_USAGE;
+			break;
+		case OPT_DEVICE:
+			if (pci_vm_add_device(&pci, optarg))
 				return EXIT_USAGE;
 			break;
 		case OPT_HELP:

@@ -10,7 +10,8 @@ VMM_MEM_OBJ := $(BUILD)/obj/vmm/mem.o
 
 PROGRAMS += $(BUILD)/nfvisor-vmm
 $(BUILD)/nfvisor-vmm: $(BUILD)/obj/vmm/main.o $(VMM_CORE_OBJS) $(BOOT_OBJS) $(VMM_PCI_OBJS) \
-		      $(COMMON_OBJS)
+		      $(addprefix $(BUILD)/obj/vfio/,vfio_vm.o pci_passthrough.o container.o device.o \
+		      sysfs.o bind.o vfio_user.o vfio_user_msg.o) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lpthread -lseccomp
 

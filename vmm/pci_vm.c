@@ -21,7 +21,23 @@ struct pci_vm {
 	unsigned nreg;
 	struct virtio_net *net[PCI_VM_NETS_MAX];
 	unsigned n_net;
+	struct vfio_vm *vfio;
 };
+
+int pci_vm_add_device(struct pci_vm_config *cfg, const char *arg)
+{
+	int ret;
+
+	if (cfg->n_vfio == VFIO_VM_DEVICES_MAX) {
+		pr_err("--device '%s': at most %d passthrough devices", arg, VFIO_VM_DEVICES_MAX);
+		return -E2BIG;
+	}
+	ret = vfio_device_arg_parse(arg, &cfg->vfio[cfg->n_vfio]);
+	if (ret)
+		return ret;
+	cfg->n_vfio++;
+	return 0;
+}
 
 int pci_vm_add_net(struct pci_vm_config *cfg, const char *arg)
 {
@@ -152,6 +168,7 @@ static int unwatch(void *o, int fd)
 
 static void destroy(struct pci_vm *p)
 {
+	vfio_vm_destroy(p->vfio);
 	for (unsigned i = p->n_net; i-- > 0;)
 		virtio_net_destroy(p->net[i]);
 	for (unsigned i = p->nreg; i-- > 0;)
@@ -204,6 +221,13 @@ int pci_vm_setup(struct vm *vm, void *opaque)
 		if (ret)
 			goto err_destroy;
 		p->n_net++;
+	}
+	if (cfg->n_vfio) {
+		ret = vfio_vm_create(vm_kvm(vm), vm_mem(vm), p->bus, &kvm_router, p, &p->vfio);
+		for (unsigned i = 0; !ret && i < cfg->n_vfio; i++)
+			ret = vfio_vm_add_device(p->vfio, &cfg->vfio[i]);
+		if (ret)
+			goto err_destroy;
 	}
 	cfg->state = p;
 	return 0;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "vfio/vfio_vm.h"
 #include "vmm/virtio_net.h"
 #include "vmm/vm.h"
 
@@ -18,12 +19,18 @@
 struct pci_vm_config {
 	struct virtio_net_opts net[PCI_VM_NETS_MAX];
 	unsigned n_net;
+	struct vfio_device_spec vfio[VFIO_VM_DEVICES_MAX];
+	unsigned n_vfio;
 	struct pci_vm *state; /* set by pci_vm_setup, cleared by pci_vm_teardown */
 };
 
 /* Add one `--net` argument. -EINVAL (message printed) for a bad value,
  * -E2BIG beyond PCI_VM_NETS_MAX. */
 int pci_vm_add_net(struct pci_vm_config *cfg, const char *arg);
+
+/* Add one `--device vfio:BDF|vfio-user:SOCKET`. -EINVAL (message printed),
+ * -E2BIG beyond VFIO_VM_DEVICES_MAX. */
+int pci_vm_add_device(struct pci_vm_config *cfg, const char *arg);
 
 /* vm_hooks.setup / teardown with opaque = struct pci_vm_config *. */
 int pci_vm_setup(struct vm *vm, void *cfg);

@@ -44,6 +44,10 @@ int rtc_create(time_t (*now)(void), struct rtc **out)
 {
 	struct rtc *rtc = calloc(1, sizeof(*rtc));
 
+	/* glibc initialises its time zone on the first gmtime_r(), opening
+	 * /etc/localtime; do it now, before the seccomp sandbox, not on a vCPU. */
+	tzset();
+
 	if (!rtc)
 		return -ENOMEM;
 	pthread_mutex_init(&rtc->lock, NULL);
