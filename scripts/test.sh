@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (and CI's, via .ci/run), as root on Debian 12:
 # installs packages, prepares hugepages, builds, then runs
+#   make fmt-check    clang-format of the tracked C sources (one test)
 #   make check        unit + kvm + integration tests on this host
 #   make check-san    unit tests under ASan+UBSan
 #   make check-nested KVM tests + stock Linux L2 inside a pure-TCG QEMU L1
@@ -51,9 +52,24 @@ suite() {
 	echo "== $name done ($(elapsed "$t"))"
 }
 
+# one NAME CMD...: a check that counts as a single test (pass or fail).
+one() {
+	local name=$1 t=$(date +%s)
+	shift
+	echo "== $name"
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "== $name FAILED"
+	fi
+	echo "== $name done ($(elapsed "$t"))"
+}
+
 must "install dependencies" scripts/install-deps.sh
 must "set up host" scripts/setup-host.sh
 must "build (make -j2)" make -j2
+one "make fmt-check" make fmt-check
 suite "make check" make -j2 check
 suite "make check-san" make -j2 check-san
 suite "make check-nested" make -j2 check-nested
