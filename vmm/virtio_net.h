@@ -27,8 +27,9 @@
 
 #define VIRTIO_NET_PAIRS_MAX  8
 #define VIRTIO_NET_QUEUE_SIZE 1024
-#define VIRTIO_NET_TIMEOUT_MS 10000 /* per vhost-user reply; DPDK maps guest RAM in SET_MEM_TABLE  \
-				     */
+#define VIRTIO_NET_TIMEOUT_MS                                                                      \
+	10000 /* per vhost-user reply; DPDK maps guest RAM in SET_MEM_TABLE                        \
+	       */
 
 /* Parsed `--net vhost-user:PATH[,server][,mac=MAC][,queues=N]`. */
 struct virtio_net_opts {
