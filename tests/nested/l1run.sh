@@ -141,6 +141,8 @@ mod_order() { # mod_order NAME...: modules with dependencies first, one path per
 }
 KVM_MODS=$(mod_order irqbypass ccp kvm kvm-amd)
 VFIO_MODS=$(mod_order vfio vfio_iommu_type1 vfio-pci nvme)
+# tap and veth for switch/appliance tests; loaded when present, never fatal
+NET_MODS=$(for m in tun veth; do p=$(modinfo -k "$KVER" -n "$m" 2>/dev/null) && [ -f "$p" ] && echo "$p"; done || true)
 # Real GNU/Linux tools for tests (busybox provides the rest): every program of
 # these Debian packages that is installed, plus a few single programs.
 BASE_PKGS="bash coreutils grep sed findutils diffutils procps psmisc jq strace"
@@ -150,7 +152,7 @@ mapfile -t BASE_TOOLS < <( { dpkg -L $BASE_PKGS 2>/dev/null | grep -E "^/(usr/)?
 	while read -r f; do [ -f "$f" ] && [ -x "$f" ] && echo "$f"; done | sort -u)
 
 base_key=$( { echo "$LAYER_VERSION $KVER"; sed -n '/^#L1INIT-BEGIN/,/^#L1INIT-END/p' "$0";
-	for f in $(command -v busybox) "${BASE_TOOLS[@]}" $KVM_MODS $VFIO_MODS $(command -v nvme || true); do
+	for f in $(command -v busybox) "${BASE_TOOLS[@]}" $KVM_MODS $VFIO_MODS $NET_MODS $(command -v nvme || true); do
 		stat -L -c '%n %s %Y' "$f"; done; } | hash_of)
 BASE=$CACHE/base-$base_key.cpio.gz
 
@@ -181,6 +183,7 @@ load() {
 	done
 }
 load /l1run/kvm.mods
+for m in $(cat /l1run/net.mods); do insmod "$m" 2>/dev/null; done
 [ "$VFIO" = 1 ] && load /l1run/vfio.mods
 [ -c /dev/kvm ] || fail "/dev/kvm missing after loading kvm-amd (is L1 -cpu max with svm?)"
 mount -t hugetlbfs nodev /dev/hugepages || fail "cannot mount hugetlbfs"
@@ -208,11 +211,12 @@ if [ ! -f "$BASE" ]; then
 	new_stage "$S"
 	cp "$(command -v busybox)" "$S/usr/bin/busybox"
 	mkdir -p "$S/l1run" "$S/lib/modules/$KVER"
-	for f in "${BASE_TOOLS[@]}" $KVM_MODS $VFIO_MODS; do stage_file "$S" "$f"; done
+	for f in "${BASE_TOOLS[@]}" $KVM_MODS $VFIO_MODS $NET_MODS; do stage_file "$S" "$f"; done
 	if command -v nvme >/dev/null; then stage_file "$S" "$(command -v nvme)"; fi
 	for f in $(elf_libs "${BASE_TOOLS[@]}" "$(command -v nvme || true)"); do stage_file "$S" "$f"; done
 	echo "$KVM_MODS" >"$S/l1run/kvm.mods"
 	echo "$VFIO_MODS" >"$S/l1run/vfio.mods"
+	echo "$NET_MODS" >"$S/l1run/net.mods"
 	stage_file "$S" "$KERNEL"
 	write_init "$S/init"
 	find "$CACHE" -maxdepth 1 -name "base-*.cpio.gz" -mmin +30 -delete
