@@ -8,7 +8,7 @@
 # Ends with one line "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   tests/nested/run.sh [--build DIR]
 # Env: NESTED_L2_VMM=nfvisor|qemu (default nfvisor) picks the L2 VMM for the
-# Linux boot tests; NESTED_TIMEOUT (default 1500) bounds the L1 run.
+# Linux boot tests; NESTED_TIMEOUT (default 2400) bounds the L1 run.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=build
