@@ -60,7 +60,9 @@ LOG=$TEST_TMP/vmm.log
 # NET_VMM_ARGS: extra VMM options (e.g. "--seccomp log" to find a missing syscall)
 "$VMM" --kernel "$KERNEL" --initrd "$INITRD" --memory 256M --hugepages 2M ${NET_VMM_ARGS:-} \
 	--cmdline "console=ttyS0 panic=-1 quiet nettest.peer=10.99.0.1 nettest.flap=1" \
-	--net "vhost-user:$SOCK,mac=52:54:00:00:99:02" </dev/null >"$LOG" 2>&1 &
+	--net "vhost-user:$SOCK,mac=52:54:00:00:99:02" </dev/null >"$LOG" 2>"$TEST_TMP/vmm.err" &
+# The console (stdout) and the VMM's own messages (stderr) go to separate
+# files: interleaved, a VMM line can split a guest marker line in two.
 VPID=$!
 track_pid $VPID
 if wait_for 'NET-FLAP-READY\|NET-DONE' $TIMEOUT; then :; fi
@@ -68,7 +70,7 @@ log() { tr -d '\r' <"$LOG"; }
 if log | grep -q 'NET-PCI .* 0x1af4 0x1041'; then
 	tap_ok "guest enumerates virtio-net 1af4:1041 on PCI ($(log | grep -c NET-PCI) functions)"
 else
-	tap_fail "guest enumerates virtio-net 1af4:1041 on PCI"; log | tail -n 40 | tap_diag
+	tap_fail "guest enumerates virtio-net 1af4:1041 on PCI"; log | tail -n 40 | tap_diag; tail -n 20 "$TEST_TMP/vmm.err" | tap_diag
 fi
 if log | grep -q 'NET-DRIVER virtio_net\|NET-DRIVER virtio-pci\|NET-DRIVER virtio'; then
 	tap_ok "Linux virtio driver binds ($(log | grep -m1 NET-DRIVER))"
