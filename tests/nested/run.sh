@@ -43,7 +43,7 @@ fi
 A=$BUILD/nested/assets
 if [ ! -s "$A/vmlinux-$KVER" ] || [ "/boot/vmlinuz-$KVER" -nt "$A/vmlinux-$KVER" ]; then
 	rm -f "$A"/vmlinux-*
-	tests/nested/extract-vmlinux.sh "/boot/vmlinuz-$KVER" "$A/vmlinux-$KVER" || fail=$((fail + 1))
+	tests/tools/extract-vmlinux.sh "/boot/vmlinuz-$KVER" "$A/vmlinux-$KVER" || fail=$((fail + 1))
 fi
 if [ ! -s "$A/l2-initrd.gz" ] || [ tests/nested/mk-l2-initrd.sh -nt "$A/l2-initrd.gz" ]; then
 	tests/nested/mk-l2-initrd.sh "$A/l2-initrd.gz" || fail=$((fail + 1))
@@ -55,7 +55,7 @@ fi
 HOST_TESTS=()
 for t in tests/nested/*.sh; do
 	case ${t##*/} in
-	l1run.sh|run.sh|extract-vmlinux.sh|mk-l2-initrd.sh|l1-*.sh) ;;
+	l1run.sh|run.sh|mk-l2-initrd.sh|l1-*.sh) ;;
 	# runs tests/kvm/virtio_net_*.sh in an L1 of its own; the shared L1 below
 	# ships DPDK and already runs every tests/kvm script
 	net_vhost_user.sh) ;;
