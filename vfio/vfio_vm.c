@@ -105,9 +105,27 @@ static void dev_release(struct vfio_vm_dev *d)
 	d->vu = NULL;
 }
 
+/* Put the shared passthrough device model on the VM's PCI bus for device d
+ * (the next slot), over backend `be` with transport `ops`. */
+static int attach_model(struct vfio_vm *vv, struct vfio_vm_dev *d, const struct vfio_dev_ops *ops,
+			void *be)
+{
+	struct pt_config cfg = {
+	    .name = d->name,
+	    .ops = ops,
+	    .be = be,
+	    .msi = vv->msi,
+	    .msi_opaque = vv->msi_opaque,
+	    .slots = &kvm_slots,
+	    .slots_opaque = vv->kvm,
+	    .first_slot = VFIO_VM_FIRST_SLOT + vv->n * PT_MEMSLOTS_PER_DEV,
+	};
+
+	return pci_passthrough_create(vv->bus, &cfg, &d->pt);
+}
+
 static int add_user_device(struct vfio_vm *vv, struct vfio_vm_dev *d, const char *path)
 {
-	struct pt_config cfg;
 	int ret;
 
 	snprintf(d->name, sizeof(d->name), "vfio-user:%s", path);
@@ -117,17 +135,7 @@ static int add_user_device(struct vfio_vm *vv, struct vfio_vm_dev *d, const char
 	ret = vfio_user_dma_map_guest(d->vu, vv->mem);
 	if (ret)
 		goto err_close;
-	cfg = (struct pt_config){
-	    .name = d->name,
-	    .ops = &vfio_user_dev_ops,
-	    .be = d->vu,
-	    .msi = vv->msi,
-	    .msi_opaque = vv->msi_opaque,
-	    .slots = &kvm_slots,
-	    .slots_opaque = vv->kvm,
-	    .first_slot = VFIO_VM_FIRST_SLOT + vv->n * PT_MEMSLOTS_PER_DEV,
-	};
-	ret = pci_passthrough_create(vv->bus, &cfg, &d->pt);
+	ret = attach_model(vv, d, &vfio_user_dev_ops, d->vu);
 	if (ret)
 		goto err_close;
 	vv->n++;
@@ -144,7 +152,6 @@ int vfio_vm_add_device(struct vfio_vm *vv, const struct vfio_device_spec *spec)
 	const char *bdf_in = spec->bdf;
 	struct vfio_vm_dev *d;
 	struct vfio_group *g = NULL;
-	struct pt_config cfg;
 	int ret;
 
 	if (vv->n == VFIO_VM_DEVICES_MAX) {
@@ -180,17 +187,7 @@ int vfio_vm_add_device(struct vfio_vm *vv, const struct vfio_device_spec *spec)
 	ret = vfio_device_open(g, d->bdf, &d->dev);
 	if (ret)
 		goto err_group;
-	cfg = (struct pt_config){
-	    .name = d->name,
-	    .ops = &vfio_kernel_dev_ops,
-	    .be = d->dev,
-	    .msi = vv->msi,
-	    .msi_opaque = vv->msi_opaque,
-	    .slots = &kvm_slots,
-	    .slots_opaque = vv->kvm,
-	    .first_slot = VFIO_VM_FIRST_SLOT + vv->n * PT_MEMSLOTS_PER_DEV,
-	};
-	ret = pci_passthrough_create(vv->bus, &cfg, &d->pt);
+	ret = attach_model(vv, d, &vfio_kernel_dev_ops, d->dev);
 	if (ret)
 		goto err_close;
 	/* The VMM runs sandboxed (no open/readlink) by the time it gives the
