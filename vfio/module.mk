@@ -8,16 +8,18 @@ NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0)
 NL_LIBS := $(shell pkg-config --libs libnl-route-3.0)
 $(BUILD)/obj/vfio/vf_netlink.o $(BUILD)/obj/tests/unit/test_vf_netlink.o: CFLAGS_EXTRA = $(NL_CFLAGS)
 VFIO_NL_OBJS := $(BUILD)/obj/vfio/vf_netlink.o $(COMMON_OBJS)
-$(eval $(call unit_test,test_vf_netlink,$(VFIO_NL_OBJS),$(NL_LIBS)))
+STDERR_CAPTURE_OBJ := $(BUILD)/obj/tests/unit/stderr_capture.o
+$(eval $(call unit_test,test_vf_netlink,$(VFIO_NL_OBJS) $(STDERR_CAPTURE_OBJ),$(NL_LIBS)))
 
 # Kernel VFIO (container/group, device). Guest RAM comes from vmm/mem.
 VFIO_KERNEL_OBJS := $(addprefix $(BUILD)/obj/vfio/,container.o device.o) $(BUILD)/obj/vmm/mem.o
-$(eval $(call unit_test,test_vfio,$(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS)))
+$(eval $(call unit_test,test_vfio,$(VFIO_KERNEL_OBJS) $(VFIO_SYSFS_OBJS) $(STDERR_CAPTURE_OBJ)))
 
 # Real-VFIO check program (nested tier / hardware): tests/hw/vfio_nvme_check.c.
+HW_TAP_OBJ := $(BUILD)/obj/tests/hw/tap.o
 PROGRAMS += $(BUILD)/tests/vfio-nvme-check
 $(BUILD)/obj/tests/hw/vfio_nvme_check.o: CFLAGS_EXTRA = $(NL_CFLAGS)
-$(BUILD)/tests/vfio-nvme-check: $(BUILD)/obj/tests/hw/vfio_nvme_check.o $(VFIO_KERNEL_OBJS) \
+$(BUILD)/tests/vfio-nvme-check: $(BUILD)/obj/tests/hw/vfio_nvme_check.o $(HW_TAP_OBJ) $(VFIO_KERNEL_OBJS) \
 				$(BUILD)/obj/vfio/vf_netlink.o $(VFIO_SYSFS_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(NL_LIBS)
@@ -35,7 +37,7 @@ VFIO_VM_OBJS := $(addprefix $(BUILD)/obj/vfio/,vfio_vm.o pci_passthrough.o conta
 
 # Passthrough model over real VFIO + KVM, no vCPU (nested tier / hardware).
 PROGRAMS += $(BUILD)/tests/vfio-vm-check
-$(BUILD)/tests/vfio-vm-check: $(BUILD)/obj/tests/hw/vfio_vm_check.o $(VFIO_VM_OBJS) \
+$(BUILD)/tests/vfio-vm-check: $(BUILD)/obj/tests/hw/vfio_vm_check.o $(HW_TAP_OBJ) $(VFIO_VM_OBJS) \
 			      $(BUILD)/obj/vmm/pci.o $(BUILD)/obj/vmm/msix.o $(BUILD)/obj/vmm/kvm.o \
 			      $(BUILD)/obj/vmm/mem.o $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
@@ -43,7 +45,7 @@ $(BUILD)/tests/vfio-vm-check: $(BUILD)/obj/tests/hw/vfio_vm_check.o $(VFIO_VM_OB
 
 # MMIO benchmark: memslot vs trapped passthrough BAR access (nested tier / hardware).
 PROGRAMS += $(BUILD)/tests/vfio-mmio-bench
-$(BUILD)/tests/vfio-mmio-bench: $(BUILD)/obj/tests/hw/vfio_mmio_bench.o $(VFIO_VM_OBJS) \
+$(BUILD)/tests/vfio-mmio-bench: $(BUILD)/obj/tests/hw/vfio_mmio_bench.o $(HW_TAP_OBJ) $(VFIO_VM_OBJS) \
 			      $(BUILD)/obj/vmm/pci.o $(BUILD)/obj/vmm/msix.o $(BUILD)/obj/vmm/kvm.o \
 			      $(BUILD)/obj/vmm/mem.o $(COMMON_OBJS)
 	@mkdir -p $(dir $@)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vmm/msix.h"
 
 /* Three pages for the TSS and one for the EPT identity map, just below the
  * (absent) BIOS ROM, in the 32-bit PCI hole clear of ECAM, IOAPIC and LAPIC. */
@@ -395,6 +396,41 @@ int kvm_signal_msi(struct kvm *kvm, uint64_t addr, uint32_t data)
 		       strerror(-ret));
 	return ret;
 }
+
+static int router_add(void *kvm, uint64_t addr, uint32_t data, uint32_t *gsi)
+{
+	return kvm_msi_route_add(kvm, addr, data, gsi);
+}
+
+static int router_update(void *kvm, uint32_t gsi, uint64_t addr, uint32_t data)
+{
+	return kvm_msi_route_update(kvm, gsi, addr, data);
+}
+
+static void router_del(void *kvm, uint32_t gsi)
+{
+	kvm_msi_route_del(kvm, gsi);
+}
+
+static int router_irqfd(void *kvm, int fd, uint32_t gsi, bool assign)
+{
+	return kvm_irqfd(kvm, fd, gsi, assign);
+}
+
+static int router_signal(void *kvm, uint64_t addr, uint32_t data)
+{
+	int ret = kvm_signal_msi(kvm, addr, data);
+
+	return ret < 0 ? ret : 0;
+}
+
+const struct msi_router_ops kvm_msi_router = {
+    .route_add = router_add,
+    .route_update = router_update,
+    .route_del = router_del,
+    .irqfd = router_irqfd,
+    .signal = router_signal,
+};
 
 int kvm_get_supported_cpuid(struct kvm *kvm, struct kvm_cpuid2 **out)
 {

@@ -62,6 +62,11 @@ int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t len, bool pio, int fd
 /* Inject one MSI directly (1 delivered, 0 blocked by the guest) or -errno. */
 int kvm_signal_msi(struct kvm *kvm, uint64_t addr, uint32_t data);
 
+struct msi_router_ops;
+/* The MSI routes, irqfds and direct MSIs above as vmm/msix.h's routing
+ * backend; its opaque is the struct kvm *. */
+extern const struct msi_router_ops kvm_msi_router;
+
 /* KVM_GET_SUPPORTED_CPUID into a malloc'ed table (free()). */
 int kvm_get_supported_cpuid(struct kvm *kvm, struct kvm_cpuid2 **out);
 

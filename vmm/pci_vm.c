@@ -113,45 +113,9 @@ static int reg(struct pci_vm *p, bool pio, uint64_t base, uint64_t len, bus_hand
 
 /* ---- KVM adapters ---- */
 
-static int r_add(void *o, uint64_t addr, uint32_t data, uint32_t *gsi)
+static int ioeventfd(void *kvm, uint64_t gpa, unsigned len, int fd, bool assign)
 {
-	return kvm_msi_route_add(vm_kvm(((struct pci_vm *)o)->vm), addr, data, gsi);
-}
-
-static int r_update(void *o, uint32_t gsi, uint64_t addr, uint32_t data)
-{
-	return kvm_msi_route_update(vm_kvm(((struct pci_vm *)o)->vm), gsi, addr, data);
-}
-
-static void r_del(void *o, uint32_t gsi)
-{
-	kvm_msi_route_del(vm_kvm(((struct pci_vm *)o)->vm), gsi);
-}
-
-static int r_irqfd(void *o, int fd, uint32_t gsi, bool assign)
-{
-	return kvm_irqfd(vm_kvm(((struct pci_vm *)o)->vm), fd, gsi, assign);
-}
-
-static int r_signal(void *o, uint64_t addr, uint32_t data)
-{
-	int ret = kvm_signal_msi(vm_kvm(((struct pci_vm *)o)->vm), addr, data);
-
-	return ret < 0 ? ret : 0;
-}
-
-static const struct msi_router_ops kvm_router = {
-    .route_add = r_add,
-    .route_update = r_update,
-    .route_del = r_del,
-    .irqfd = r_irqfd,
-    .signal = r_signal,
-};
-
-static int ioeventfd(void *o, uint64_t gpa, unsigned len, int fd, bool assign)
-{
-	return kvm_ioeventfd(vm_kvm(((struct pci_vm *)o)->vm), gpa, len, false, fd, assign, false,
-			     0);
+	return kvm_ioeventfd(kvm, gpa, len, false, fd, assign, false, 0);
 }
 
 static int watch(void *o, int fd, uint32_t events, void (*cb)(void *, uint32_t), void *arg)
@@ -209,9 +173,9 @@ int pci_vm_setup(struct vm *vm, void *opaque)
 	host = (struct virtio_net_host){
 	    .pci = {.bus = p->bus,
 		    .mem = vm_mem(vm),
-		    .msi = &kvm_router,
+		    .msi = &kvm_msi_router,
 		    .ioeventfd = ioeventfd,
-		    .opaque = p},
+		    .opaque = vm_kvm(vm)},
 	    .watch = watch,
 	    .unwatch = unwatch,
 	    .watch_opaque = vm,
@@ -223,7 +187,8 @@ int pci_vm_setup(struct vm *vm, void *opaque)
 		p->n_net++;
 	}
 	if (cfg->n_vfio) {
-		ret = vfio_vm_create(vm_kvm(vm), vm_mem(vm), p->bus, &kvm_router, p, &p->vfio);
+		ret = vfio_vm_create(vm_kvm(vm), vm_mem(vm), p->bus, &kvm_msi_router, vm_kvm(vm),
+				     &p->vfio);
 		for (unsigned i = 0; !ret && i < cfg->n_vfio; i++)
 			ret = vfio_vm_add_device(p->vfio, &cfg->vfio[i]);
 		if (ret)

@@ -15,65 +15,15 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "tests/fuzz/checked_router.h"
 #include "vmm/msix.h"
 #include "vmm/pci.h"
 
-#define NGSI	  1024
 #define NVEC	  8
 #define TABLE_OFF 0x1000u
 #define PBA_OFF	  0x1800u
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool gsi_used[NGSI];
-static int gsi_fds[NGSI];
-
-static int r_add(void *o, uint64_t addr, uint32_t d, uint32_t *gsi)
-{
-	for (uint32_t g = 24; g < NGSI; g++) {
-		if (!gsi_used[g]) {
-			gsi_used[g] = true;
-			*gsi = g;
-			return 0;
-		}
-	}
-	return -28; /* -ENOSPC */
-}
-
-static int r_update(void *o, uint32_t gsi, uint64_t addr, uint32_t d)
-{
-	if (gsi >= NGSI || !gsi_used[gsi])
-		abort();
-	return 0;
-}
-
-static void r_del(void *o, uint32_t gsi)
-{
-	if (gsi >= NGSI || !gsi_used[gsi] || gsi_fds[gsi])
-		abort(); /* double delete, or irqfds still bound */
-	gsi_used[gsi] = false;
-}
-
-static int r_irqfd(void *o, int fd, uint32_t gsi, bool assign)
-{
-	if (gsi >= NGSI || !gsi_used[gsi])
-		abort();
-	if (!assign && gsi_fds[gsi] <= 0)
-		abort();
-	gsi_fds[gsi] += assign ? 1 : -1;
-	return 0;
-}
-
-static int r_signal(void *o, uint64_t addr, uint32_t d)
-{
-	return 1;
-}
-
-static const struct msi_router_ops router = {.route_add = r_add,
-					     .route_update = r_update,
-					     .route_del = r_del,
-					     .irqfd = r_irqfd,
-					     .signal = r_signal};
 
 struct fdev {
 	struct msix *msix;
@@ -131,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	pci_bus_default_config(1ull << 30, &bc);
 	if (pci_bus_create(&bc, &bus) || pci_dev_register(bus, &desc, &dops, &f, &dev) ||
-	    msix_create(dev, NVEC, 0, TABLE_OFF, PBA_OFF, &router, NULL, &f.msix))
+	    msix_create(dev, NVEC, 0, TABLE_OFF, PBA_OFF, &checked_msi_router, NULL, &f.msix))
 		abort();
 	for (v = 0; v < NVEC; v++) {
 		fds[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -179,8 +129,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	msix_destroy(f.msix);
 	pci_dev_unregister(dev);
 	pci_bus_destroy(bus);
-	for (v = 0; v < NGSI; v++)
-		if (gsi_used[v] || gsi_fds[v])
-			abort(); /* a route or irqfd leaked past msix_destroy */
+	checked_router_assert_idle();
 	return 0;
 }

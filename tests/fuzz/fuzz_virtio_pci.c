@@ -14,61 +14,12 @@
 #include <string.h>
 
 #include "vmm/mem.h"
+#include "tests/fuzz/checked_router.h"
 #include "vmm/msix.h"
 #include "vmm/pci.h"
 #include "vmm/virtio_pci.h"
 
-#define NGSI 1024
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool gsi_used[NGSI];
-static int gsi_fds[NGSI];
-
-static int r_add(void *o, uint64_t addr, uint32_t d, uint32_t *gsi)
-{
-	for (uint32_t g = 24; g < NGSI; g++) {
-		if (!gsi_used[g]) {
-			gsi_used[g] = true;
-			*gsi = g;
-			return 0;
-		}
-	}
-	return -28;
-}
-
-static int r_update(void *o, uint32_t gsi, uint64_t addr, uint32_t d)
-{
-	if (gsi >= NGSI || !gsi_used[gsi])
-		abort();
-	return 0;
-}
-
-static void r_del(void *o, uint32_t gsi)
-{
-	if (gsi >= NGSI || !gsi_used[gsi] || gsi_fds[gsi])
-		abort();
-	gsi_used[gsi] = false;
-}
-
-static int r_irqfd(void *o, int fd, uint32_t gsi, bool assign)
-{
-	if (gsi >= NGSI || !gsi_used[gsi] || (!assign && gsi_fds[gsi] <= 0))
-		abort();
-	gsi_fds[gsi] += assign ? 1 : -1;
-	return 0;
-}
-
-static int r_signal(void *o, uint64_t addr, uint32_t d)
-{
-	return 1;
-}
-
-static const struct msi_router_ops router = {.route_add = r_add,
-					     .route_update = r_update,
-					     .route_del = r_del,
-					     .irqfd = r_irqfd,
-					     .signal = r_signal};
 
 static int ioeventfd(void *o, uint64_t gpa, unsigned len, int fd, bool assign)
 {
@@ -129,7 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pci_bus *bus;
 	struct pci_dev *dev;
 	size_t i;
-	unsigned g;
 
 	if (!mem && guest_mem_create(32 << 20, HUGEPAGES_NONE, &mem))
 		abort();
@@ -137,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pci_bus_create(&bc, &bus))
 		abort();
 	host = (struct virtio_pci_host){
-	    .bus = bus, .mem = mem, .msi = &router, .ioeventfd = ioeventfd};
+	    .bus = bus, .mem = mem, .msi = &checked_msi_router, .ioeventfd = ioeventfd};
 	if (virtio_pci_create(&host, &desc, &vops, NULL, &vp))
 		abort();
 	dev = virtio_pci_dev(vp);
@@ -175,8 +125,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	virtio_pci_destroy(vp);
 	pci_bus_destroy(bus);
-	for (g = 0; g < NGSI; g++)
-		if (gsi_used[g] || gsi_fds[g])
-			abort();
+	checked_router_assert_idle();
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "tests/hw/tap.h"
 #include "vfio/pci_passthrough.h"
 #include "vfio/vfio_vm.h"
 #include "vmm/kvm.h"
@@ -50,46 +51,6 @@ static const uint8_t guest_code[] = {
     0xe6, PORT_B,	/*    out PORT_B, al */
     0xf4,		/*    hlt */
 };
-
-static int tap_n, tap_failed;
-static void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stderr);
-	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	tap_failed += !ok;
-}
-
-static int r_add(void *o, uint64_t a, uint32_t d, uint32_t *gsi)
-{
-	return kvm_msi_route_add(o, a, d, gsi);
-}
-static int r_update(void *o, uint32_t gsi, uint64_t a, uint32_t d)
-{
-	return kvm_msi_route_update(o, gsi, a, d);
-}
-static void r_del(void *o, uint32_t gsi)
-{
-	kvm_msi_route_del(o, gsi);
-}
-static int r_irqfd(void *o, int fd, uint32_t gsi, bool assign)
-{
-	return kvm_irqfd(o, fd, gsi, assign);
-}
-static int r_signal(void *o, uint64_t a, uint32_t d)
-{
-	int ret = kvm_signal_msi(o, a, d);
-
-	return ret < 0 ? ret : 0;
-}
-static const struct msi_router_ops router = {r_add, r_update, r_del, r_irqfd, r_signal};
 
 /* Watchdog: a stuck guest must not hang the test. */
 static struct kvm_vcpu *wd_vcpu;
@@ -244,7 +205,7 @@ int main(int argc, char **argv)
 	}
 	if (!ret) {
 		pci_bus_default_config(RAM, &bc);
-		ret = pci_bus_create(&bc, &bus) ?: vfio_vm_create(kvm, mem, bus, &router, kvm, &vv) ?:
+		ret = pci_bus_create(&bc, &bus) ?: vfio_vm_create(kvm, mem, bus, &kvm_msi_router, kvm, &vv) ?:
 		      vfio_vm_add_device(vv, &spec);
 	}
 	tap(ret == 0, "VM with %s passed through", spec.bdf);
@@ -351,6 +312,6 @@ out:
 	pci_bus_destroy(bus);
 	guest_mem_destroy(mem);
 	kvm_close(kvm);
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	tap_plan();
+	return tap_failures() ? 1 : 0;
 }

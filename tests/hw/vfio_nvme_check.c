@@ -33,6 +33,7 @@
 #include <dirent.h>
 
 #include "common/log.h"
+#include "tests/hw/tap.h"
 #include "vfio/bind.h"
 #include "vfio/container.h"
 #include "vfio/device.h"
@@ -70,23 +71,6 @@ _Static_assert(sizeof(struct nvme_cqe) == 16, "CQE size");
 #define UNMAPPED_IOVA 0x40000000ull /* 1 GiB: above the 64 MiB of RAM */
 #define RO_IOVA	      0x50000000ull /* a read-only test mapping */
 #define QDEPTH	      8
-
-static int tap_n, tap_failed;
-static void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stderr);
-	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		tap_failed++;
-}
 
 static int run(const char *cmd)
 {
@@ -822,7 +806,7 @@ release_pf:
 	/* ---- non-viable group ---- */
 	ich_group_checks(fs, ich);
 done:
-	printf("1..%d\n", tap_n);
+	tap_plan();
 	sysfs_close(fs);
-	return tap_failed ? 1 : 0;
+	return tap_failures() ? 1 : 0;
 }

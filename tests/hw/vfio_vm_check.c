@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "tests/hw/tap.h"
 #include "vfio/bind.h"
 #include "vfio/pci_passthrough.h"
 #include "vfio/sysfs.h"
@@ -40,47 +41,6 @@
 #define ASQ_GPA	  0x200000ull
 #define ACQ_GPA	  0x201000ull
 #define IDENT_GPA 0x202000ull
-
-static int tap_n, tap_failed;
-static void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stderr);
-	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	tap_failed += !ok;
-}
-
-/* KVM as the MSI router, as the VMM's pci_vm.c does it. */
-static int r_add(void *o, uint64_t a, uint32_t d, uint32_t *gsi)
-{
-	return kvm_msi_route_add(o, a, d, gsi);
-}
-static int r_update(void *o, uint32_t gsi, uint64_t a, uint32_t d)
-{
-	return kvm_msi_route_update(o, gsi, a, d);
-}
-static void r_del(void *o, uint32_t gsi)
-{
-	kvm_msi_route_del(o, gsi);
-}
-static int r_irqfd(void *o, int fd, uint32_t gsi, bool assign)
-{
-	return kvm_irqfd(o, fd, gsi, assign);
-}
-static int r_signal(void *o, uint64_t a, uint32_t d)
-{
-	int ret = kvm_signal_msi(o, a, d);
-
-	return ret < 0 ? ret : 0;
-}
-static const struct msi_router_ops router = {r_add, r_update, r_del, r_irqfd, r_signal};
 
 struct guest {
 	struct pci_bus *bus;
@@ -194,7 +154,7 @@ int main(int argc, char **argv)
 	pci_bus_default_config(RAM, &bc);
 	ret = pci_bus_create(&bc, &bus);
 	if (!ret)
-		ret = vfio_vm_create(kvm, mem, bus, &router, kvm, &vv);
+		ret = vfio_vm_create(kvm, mem, bus, &kvm_msi_router, kvm, &vv);
 	if (!ret)
 		ret = vfio_vm_add_device(vv, &spec);
 	tap(ret == 0, "%s passed through (was on '%s')", bdf, orig);
@@ -281,7 +241,7 @@ out:
 		vv = NULL;
 		if (!pcidev_lookup(fs, argv[4], rb))
 			pcidev_driver(fs, rb, before);
-		ret = vfio_vm_create(kvm, mem, bus, &router, kvm, &vv);
+		ret = vfio_vm_create(kvm, mem, bus, &kvm_msi_router, kvm, &vv);
 		if (!ret) {
 			struct vfio_device_spec rs = {.kind = VFIO_DEV_KERNEL};
 
@@ -300,6 +260,6 @@ out:
 	guest_mem_destroy(mem);
 	kvm_close(kvm);
 	sysfs_close(fs);
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	tap_plan();
+	return tap_failures() ? 1 : 0;
 }

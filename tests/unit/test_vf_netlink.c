@@ -22,6 +22,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 
+#include "tests/unit/stderr_capture.h"
 #include "vfio/vf_netlink.h"
 
 /* Parse the IFLA_VF_INFO nest of a built message into tb[]. */
@@ -163,33 +164,6 @@ static void test_config_check(void **state)
 	assert_int_equal(vf_config_check(&c), -EINVAL);
 }
 
-/* Capture stderr around a call. */
-static char errbuf[4096];
-static int saved_fd = -1;
-static void capture_begin(void)
-{
-	int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved_fd = dup(2);
-	dup2(fd, 2);
-	close(fd);
-}
-static const char *capture_end(void)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	lseek(2, 0, SEEK_SET);
-	n = read(2, errbuf, sizeof(errbuf) - 1);
-	errbuf[n > 0 ? n : 0] = '\0';
-	dup2(saved_fd, 2);
-	close(saved_fd);
-	fputs(errbuf, stderr);
-	return errbuf;
-}
-
 static void test_veth_fails_cleanly(void **state)
 {
 	struct vf_config c = {.fields = VF_CFG_MAC | VF_CFG_SPOOFCHK,
@@ -211,31 +185,31 @@ static void test_veth_fails_cleanly(void **state)
 	assert_int_equal(rtnl_link_veth_add(sk, "nfvpf0", "nfvpf0p", getpid()), 0);
 	nl_socket_free(sk);
 
-	capture_begin();
+	stderr_capture_begin();
 	assert_int_equal(vf_nl_open("nfv-nonexistent", &nl), -ENODEV);
-	err = capture_end();
+	err = stderr_capture_end();
 	assert_non_null(strstr(err, "'nfv-nonexistent' does not exist"));
 
 	assert_int_equal(vf_nl_open("nfvpf0", &nl), 0);
 	assert_int_equal(vf_nl_num_vfs(nl, &n), 0);
 	assert_int_equal(n, 0);
 
-	capture_begin();
+	stderr_capture_begin();
 	assert_int_equal(vf_nl_get(nl, 0, &got), -ERANGE);
-	err = capture_end();
+	err = stderr_capture_end();
 	assert_non_null(strstr(err, "PF nfvpf0 has no VF 0: it reports 0 VFs"));
 
 	/* The kernel gets the request and refuses it: veth has no VF ops. */
-	capture_begin();
+	stderr_capture_begin();
 	assert_int_equal(vf_nl_set(nl, 0, &c), -EOPNOTSUPP);
-	err = capture_end();
+	err = stderr_capture_end();
 	assert_non_null(strstr(err, "PF nfvpf0: setting VF 0 mac,spoofchk failed"));
 	assert_non_null(strstr(err, "does not implement"));
 
 	/* apply reads first and stops there; nothing recorded, restore is a no-op. */
-	capture_begin();
+	stderr_capture_begin();
 	assert_int_equal(vf_nl_apply(nl, 0, &c), -ERANGE);
-	capture_end();
+	stderr_capture_end();
 	assert_int_equal(vf_nl_restore(nl), 0);
 	vf_nl_close(nl);
 }

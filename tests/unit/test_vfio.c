@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/stderr_capture.h"
 #include "vfio/container.h"
 #include "vfio/device.h"
 
@@ -117,32 +118,6 @@ static void test_parse_hostile(void **state)
 	assert_int_equal(vfio_region_parse(&b, sizeof(b), &r), -EINVAL);
 }
 
-static char errbuf[4096];
-static int saved_fd = -1;
-static void capture_begin(void)
-{
-	int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved_fd = dup(2);
-	dup2(fd, 2);
-	close(fd);
-}
-static const char *capture_end(void)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	lseek(2, 0, SEEK_SET);
-	n = read(2, errbuf, sizeof(errbuf) - 1);
-	errbuf[n > 0 ? n : 0] = '\0';
-	dup2(saved_fd, 2);
-	close(saved_fd);
-	fputs(errbuf, stderr);
-	return errbuf;
-}
-
 static void test_no_vfio_fake_root(void **state)
 {
 	char root[] = "/tmp/nfv-novfio.XXXXXX", path[64], cmd[96];
@@ -153,9 +128,9 @@ static void test_no_vfio_fake_root(void **state)
 
 	assert_non_null(mkdtemp(root));
 	assert_int_equal(sysfs_open(root, &fs), 0);
-	capture_begin();
+	stderr_capture_begin();
 	assert_int_equal(vfio_container_open(fs, &c), -ENOENT);
-	err = capture_end();
+	err = stderr_capture_end();
 	assert_null(c);
 	assert_non_null(strstr(err, "/dev/vfio/vfio does not exist"));
 	assert_non_null(strstr(err, "modprobe vfio-pci"));
@@ -172,9 +147,9 @@ static void test_no_vfio_fake_root(void **state)
 	fd = open(path, O_CREAT | O_RDWR, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	capture_begin();
+	stderr_capture_begin();
 	assert_int_equal(vfio_container_open(fs, &c), -EPROTO);
-	err = capture_end();
+	err = stderr_capture_end();
 	assert_non_null(strstr(err, "is not a VFIO container"));
 	sysfs_close(fs);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
@@ -193,9 +168,9 @@ static void test_no_vfio_this_host(void **state)
 		return;
 	}
 	assert_int_equal(sysfs_open(NULL, &fs), 0);
-	capture_begin();
+	stderr_capture_begin();
 	assert_int_equal(vfio_container_open(fs, &c), -ENOENT);
-	err = capture_end();
+	err = stderr_capture_end();
 	assert_non_null(strstr(err, "VFIO is not available: /dev/vfio/vfio does not exist"));
 	sysfs_close(fs);
 }
