@@ -39,7 +39,7 @@ die() { echo "switch_loopback: $*" >&2; exit 1; }
 command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (scripts/install-deps.sh)"
 command -v jq >/dev/null || die "jq missing (scripts/install-deps.sh)"
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs"
-OVSD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+OVSD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk # also set by bench/lib.bash
 if [[ " $CONTENDERS " == *" ovs "* ]] && [ ! -x "$OVSD" ]; then
 	echo "# openvswitch-switch-dpdk not installed: skipping the OVS contender"
 	CONTENDERS=${CONTENDERS/ovs/}
@@ -47,23 +47,11 @@ fi
 
 T=$(mktemp -d /tmp/nfv-bench.XXXXXX)
 P=nfvb$$
-GEN_PID= CON_PID= GEN_FD=
+GEN_FD=
+. bench/lib.bash
 cleanup_point() {
 	[ -n "$GEN_FD" ] && { eval "exec $GEN_FD>&-"; GEN_FD=; }
-	for p in $GEN_PID $CON_PID; do kill -TERM "$p" 2>/dev/null; done
-	for p in $GEN_PID $CON_PID; do
-		for i in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null
-	done
-	GEN_PID= CON_PID=
-	if [ -f "$T/ovs/vswitchd.pid" ]; then
-		kill -TERM "$(cat "$T/ovs/vswitchd.pid" 2>/dev/null)" 2>/dev/null; sleep 1
-		[ -f "$T/ovs/vswitchd.pid" ] &&
-		kill -9 "$(cat "$T/ovs/vswitchd.pid" 2>/dev/null)" 2>/dev/null
-	fi
-	if [ -f "$T/ovs/ovsdb.pid" ]; then kill -9 "$(cat "$T/ovs/ovsdb.pid" 2>/dev/null)" 2>/dev/null; fi
-	[ -n "${KEEP:-}" ] || rm -rf "$T/ovs"; rm -f "$T"/*.sock
-	rm -f /dev/hugepages/"$P"*
+	bench_cleanup_point
 }
 trap 'cleanup_point; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
@@ -87,52 +75,15 @@ gen_start() { # gen_start SIZE
 }
 gen() { echo "$1" >&"$GEN_FD"; }
 
-con_start() { # con_start NAME
-	case $1 in
-	switch)
-		setsid "$BUILD/nfvisor-switch" --pmd-cores 1 --main-core 0 --ctl "$T/ctl.sock" \
-			--file-prefix "${P}sw" --memory 256 --mbufs 16383 \
-			--port "name=p0,type=vhost-user,path=$T/a.sock,mode=client,vlan=access:10" \
-			--port "name=p1,type=vhost-user,path=$T/b.sock,mode=client,vlan=access:10" \
-			>"$T/con.log" 2>&1 &
-		CON_PID=$!
-		for i in $(seq 100); do
-			[ "$("$BUILD/nfvisor-switch" --ctl-client "$T/ctl.sock" '{"cmd":"ports"}' 2>/dev/null |
-				jq -r '[.ports[].state] | join(",")')" = "up,up" ] && return 0
-			sleep 0.1
-		done
-		return 1 ;;
-	testpmd)
-		setsid dpdk-testpmd --lcores '0@0,1@1' --file-prefix "${P}vh" --no-pci -m 256 \
-			--log-level=lib.eal:warning \
-			--vdev "net_vhost0,iface=$T/a.sock,client=1" \
-			--vdev "net_vhost1,iface=$T/b.sock,client=1" -- --forward-mode=io \
-			--nb-cores=1 --auto-start --total-num-mbufs=16384 --stats-period 3600 \
-			>"$T/con.log" 2>&1 &
-		CON_PID=$!
-		sleep 3 ;;
-	ovs)
-		local D=$T/ovs V
-		mkdir -p "$D"
-		V="ovs-vsctl --db=unix:$D/db.sock --no-wait"
-		ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
-		ovsdb-server "$D/conf.db" --remote="punix:$D/db.sock" --pidfile="$D/ovsdb.pid" \
-			--unixctl="$D/ovsdb.ctl" --log-file="$D/ovsdb.log" --detach --no-chdir || return 1
-		$V init
-		$V set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x1 \
-			other_config:pmd-cpu-mask=0x2 other_config:dpdk-socket-mem=256 \
-			other_config:dpdk-extra="--file-prefix=${P}ovs --no-pci --in-memory"
-		OVS_RUNDIR=$D OVS_DBDIR=$D OVS_LOGDIR=$D "$OVSD" "unix:$D/db.sock" \
-			--pidfile="$D/vswitchd.pid" --unixctl="$D/vswitchd.ctl" \
-			--log-file="$D/vswitchd.log" --detach --no-chdir || return 1
-		V="ovs-vsctl --db=unix:$D/db.sock --timeout=30"
-		$V add-br br0 -- set bridge br0 datapath_type=netdev || return 1
-		$V add-port br0 p0 -- set Interface p0 type=dpdkvhostuserclient \
-			options:vhost-server-path="$T/a.sock" || return 1
-		$V add-port br0 p1 -- set Interface p1 type=dpdkvhostuserclient \
-			options:vhost-server-path="$T/b.sock" || return 1
-		sleep 3 ;;
-	esac
+con_start() { # con_start NAME: start it (bench/lib.bash), wait until it forwards
+	bench_con_start "$1" || return 1
+	[ "$1" = switch ] || { sleep 3; return 0; }
+	for i in $(seq 100); do
+		[ "$("$BUILD/nfvisor-switch" --ctl-client "$T/ctl.sock" '{"cmd":"ports"}' 2>/dev/null |
+			jq -r '[.ports[].state] | join(",")')" = "up,up" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 sw_counts() { # busy rx of the switch
