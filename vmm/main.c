@@ -43,6 +43,9 @@ static void usage(FILE *f)
 		"                        a vfio-user device server (repeatable)\n"
 		"  --seccomp on|off|log  syscall filter + capability drop before the guest runs;\n"
 		"                        log: report forbidden syscalls only (default on)\n"
+		"  --jail DIR            once its files are open: own mount namespace, root an\n"
+		"                        empty read-only tmpfs over DIR, run as this unprivileged\n"
+		"  --uid N --gid N       user without capabilities (or --user NAME)\n"
 		"  --help                this text\n",
 		VM_MAX_VCPUS);
 }
@@ -161,6 +164,10 @@ int main(int argc, char **argv)
 		OPT_NET,
 		OPT_DEVICE,
 		OPT_SECCOMP,
+		OPT_JAIL,
+		OPT_UID,
+		OPT_GID,
+		OPT_USER,
 		OPT_HELP
 	};
 	static const struct option opts[] = {
@@ -176,6 +183,10 @@ int main(int argc, char **argv)
 	    {"net", required_argument, NULL, OPT_NET},
 	    {"device", required_argument, NULL, OPT_DEVICE},
 	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
+	    {"jail", required_argument, NULL, OPT_JAIL},
+	    {"uid", required_argument, NULL, OPT_UID},
+	    {"gid", required_argument, NULL, OPT_GID},
+	    {"user", required_argument, NULL, OPT_USER},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -185,6 +196,8 @@ int main(int argc, char **argv)
 	    .vcpus = 1,
 	};
 	static struct pci_vm_config pci; /* PCI bus and devices (vmm/pci_vm.h) */
+	struct vmm_jail jail = {0};
+	unsigned id, i;
 	const char *pin_arg = NULL, *emu_arg = NULL;
 	struct vm *vm;
 	uint64_t v;
@@ -244,6 +257,25 @@ int main(int argc, char **argv)
 			if (pci_vm_add_device(&pci, optarg))
 				return EXIT_USAGE;
 			break;
+		case OPT_JAIL:
+			jail.dir = optarg;
+			break;
+		case OPT_UID:
+			if (vmm_jail_parse_id("--uid", optarg, &id))
+				return EXIT_USAGE;
+			jail.uid = id;
+			jail.has_uid = true;
+			break;
+		case OPT_GID:
+			if (vmm_jail_parse_id("--gid", optarg, &id))
+				return EXIT_USAGE;
+			jail.gid = id;
+			jail.has_gid = true;
+			break;
+		case OPT_USER:
+			if (vmm_jail_set_user(&jail, optarg))
+				return EXIT_USAGE;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
@@ -256,8 +288,13 @@ int main(int argc, char **argv)
 		pr_err("unexpected argument '%s' (see --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (validate(&cfg, pin_arg, emu_arg))
+	if (validate(&cfg, pin_arg, emu_arg) || vmm_jail_check(&jail))
 		return EXIT_USAGE;
+	/* A vhost-user client reconnects by path: keep its directory visible. */
+	for (i = 0; jail.dir && i < pci.n_net; i++)
+		if (!pci.net[i].server && vmm_jail_keep(&jail, pci.net[i].path))
+			return EXIT_USAGE;
+	cfg.jail = &jail;
 	if (!cfg.pinned)
 		pr_info("no --pin given: vCPU threads float over the host CPUs (--pin CPU,... "
 			"dedicates one host CPU per vCPU)");

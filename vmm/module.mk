@@ -1,7 +1,7 @@
 # nfvisor-vmm: the KVM monitor. Boot layer objects come from vmm/boot.mk
 # (BOOT_OBJS), PCI/virtio objects from vmm/pci.mk (VMM_PCI_OBJS).
 VMM_CORE_SRCS := vmm/kvm.c vmm/mem.c vmm/bus.c vmm/vcpu.c vmm/serial.c vmm/i8042.c \
-		 vmm/acpi_pm.c vmm/rtc.c vmm/pin.c vmm/vm.c vmm/seccomp.c
+		 vmm/acpi_pm.c vmm/rtc.c vmm/pin.c vmm/vm.c vmm/seccomp.c vmm/jail.c
 VMM_CORE_OBJS := $(VMM_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 VMM_MEM_OBJ := $(BUILD)/obj/vmm/mem.o
 

@@ -550,8 +550,9 @@ int vm_run(struct vm *vm)
 	int n, j;
 
 	/* Least privilege: every fd is open, no vCPU has run yet; the vCPU
-	 * threads created below inherit the filter (vmm/seccomp.h). */
-	if (vmm_sandbox_enter(vm->cfg.seccomp)) {
+	 * threads created below inherit the jail and the filter (vmm/jail.h,
+	 * vmm/seccomp.h). */
+	if (vmm_jail_enter(vm->cfg.jail) || vmm_sandbox_enter(vm->cfg.seccomp)) {
 		vm_request_stop(vm, VM_STOP_ERROR);
 		return stop_status(vm);
 	}

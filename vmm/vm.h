@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vmm/bus.h"
+#include "vmm/jail.h"
 #include "vmm/kvm.h"
 #include "vmm/mem.h"
 #include "vmm/seccomp.h"
@@ -52,6 +53,7 @@ struct vm_config {
 	size_t dsdt_aml_len;
 	struct vm_hooks hooks;
 	enum vmm_seccomp_mode seccomp; /* sandbox entered in vm_run() (default on) */
+	const struct vmm_jail *jail;   /* NULL or no dir: no jail; entered before the sandbox */
 };
 
 /* Build the VM up to (not including) starting the vCPUs. Every failure is
