@@ -9,6 +9,7 @@
 #include "guest/bootinfo.h"
 #include "guest/cmdline.h"
 #include "guest/errno.h"
+#include "guest/hostile.h"
 #include "guest/idt.h"
 #include "guest/layout.h"
 #include "guest/lib.h"
@@ -133,6 +134,10 @@ static const struct mode modes[] = {
     {"reflect", "send every frame back with MACs swapped", mode_reflect},
     {"fwd", "forward between two virtio-net NICs", mode_fwd},
     {"pci-probe", "BAR, DMA and MSI-X on a passthrough test function", mode_pci_probe},
+    {"serial_flood", "hostile: flood COM1 for ms=", mode_serial_flood},
+    {"notify_spin", "hostile: spin on virtio notify registers", mode_notify_spin},
+    {"msix_garbage", "hostile: program MSI-X with garbage", mode_msix_garbage},
+    {"pci_garbage", "hostile: garbage to PCI config space and BARs", mode_pci_garbage},
 };
 
 static const struct mode *find_mode(const char *name)

@@ -21,6 +21,7 @@
 #define EXIT_USAGE     2
 #define DEFAULT_MEMORY (256ull << 20)
 #define MAX_MEMORY     (1ull << 40)
+#define SERIAL_LIMIT   (16ull << 20)
 
 static void usage(FILE *f)
 {
@@ -37,6 +38,8 @@ static void usage(FILE *f)
 		"  --emulator-pin CPU[,CPU]  pin the emulation/IO thread\n"
 		"  --hugepages 2M|1G|none    guest RAM backing (default 2M hugepages)\n"
 		"  --serial stdio|file:PATH  COM1 console (default stdio)\n"
+		"  --serial-limit SIZE   empty a file: console when it reaches SIZE\n"
+		"                        (default 16M, 0 = never)\n"
 		"  --net vhost-user:PATH[,server][,mac=MAC][,queues=N]  virtio-net device whose\n"
 		"                        packets a vhost-user backend serves (repeatable)\n"
 		"  --device vfio:BDF|vfio-user:SOCKET  pass a PCI device through: kernel VFIO or\n"
@@ -161,6 +164,7 @@ int main(int argc, char **argv)
 		OPT_EMU_PIN,
 		OPT_HUGEPAGES,
 		OPT_SERIAL,
+		OPT_SERIAL_LIMIT,
 		OPT_NET,
 		OPT_DEVICE,
 		OPT_SECCOMP,
@@ -180,6 +184,7 @@ int main(int argc, char **argv)
 	    {"emulator-pin", required_argument, NULL, OPT_EMU_PIN},
 	    {"hugepages", required_argument, NULL, OPT_HUGEPAGES},
 	    {"serial", required_argument, NULL, OPT_SERIAL},
+	    {"serial-limit", required_argument, NULL, OPT_SERIAL_LIMIT},
 	    {"net", required_argument, NULL, OPT_NET},
 	    {"device", required_argument, NULL, OPT_DEVICE},
 	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
@@ -194,6 +199,7 @@ int main(int argc, char **argv)
 	    .mem_size = DEFAULT_MEMORY,
 	    .hugepages = HUGEPAGES_2M,
 	    .vcpus = 1,
+	    .serial_limit = SERIAL_LIMIT,
 	};
 	static struct pci_vm_config pci; /* PCI bus and devices (vmm/pci_vm.h) */
 	struct vmm_jail jail = {0};
@@ -244,6 +250,15 @@ int main(int argc, char **argv)
 		case OPT_SERIAL:
 			if (parse_serial(optarg, &cfg.serial_file))
 				return EXIT_USAGE;
+			break;
+		case OPT_SERIAL_LIMIT:
+			if (parse_size(optarg, &cfg.serial_limit) ||
+			    (cfg.serial_limit && cfg.serial_limit < 4096)) {
+				pr_err("invalid --serial-limit '%s': expected 0 or a size >= 4K "
+				       "like 16M",
+				       optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case OPT_NET:
 			if (pci_vm_add_net(&pci, optarg))

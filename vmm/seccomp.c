@@ -47,6 +47,7 @@ static const int allowed[] = {
     SCMP_SYS(pwrite64),
     SCMP_SYS(close),
     SCMP_SYS(lseek),
+    SCMP_SYS(ftruncate), /* the serial file at --serial-limit */
     SCMP_SYS(fstat),
     SCMP_SYS(newfstatat),
     SCMP_SYS(fcntl),

@@ -3,7 +3,9 @@
 #include "vmm/serial.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -71,9 +73,13 @@ struct serial {
 	int irq_level;
 
 	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
-	bool thr_ipending; /* THRE interrupt armed, cleared by IIR read / THR write */
-	bool rx_waiting;   /* a producer was turned away; signal rx_wait_fd on drain */
-	uint64_t tx_lost;  /* bytes the output fd did not take */
+	bool thr_ipending;  /* THRE interrupt armed, cleared by IIR read / THR write */
+	bool rx_waiting;    /* a producer was turned away; signal rx_wait_fd on drain */
+	uint64_t tx_lost;   /* bytes the output fd did not take */
+	uint64_t out_limit; /* 0: none; else the output file is cut at this size */
+	uint64_t out_bytes; /* bytes in the output file since the last cut */
+	uint64_t out_cuts;  /* times the output file was emptied */
+	bool out_stuck;	    /* the file could not be cut: output is dropped */
 
 	uint8_t rx[SERIAL_FIFO_LEN];
 	unsigned rx_head, rx_count;
@@ -112,6 +118,10 @@ void serial_destroy(struct serial *s)
 		return;
 	if (s->tx_lost)
 		pr_warn("%llu console bytes could not be written", (unsigned long long)s->tx_lost);
+	if (s->out_cuts)
+		pr_info("serial output file was emptied %" PRIu64 " times at %" PRIu64
+			" bytes (--serial-limit)",
+			s->out_cuts, s->out_limit);
 	close(s->rx_wait_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -185,10 +195,55 @@ static void rx_clear(struct serial *s)
 	s->lsr &= (uint8_t)~LSR_DR;
 }
 
+void serial_set_out_limit(struct serial *s, uint64_t limit)
+{
+	pthread_mutex_lock(&s->lock);
+	s->out_limit = limit;
+	s->out_bytes = 0;
+	s->out_stuck = false;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The output file reached out_limit: empty it and go on from its start, so
+ * the newest output is kept (the last lines are what a harness or operator
+ * reads) and the file never exceeds the limit. A file that cannot be cut
+ * drops the rest of the output instead. */
+static void out_cut(struct serial *s)
+{
+	char note[160];
+	int n;
+
+	if (ftruncate(s->out_fd, 0) || lseek(s->out_fd, 0, SEEK_SET) < 0) {
+		pr_warn("cannot empty the serial output file at %" PRIu64
+			" bytes (%s); further guest output is dropped (raise --serial-limit)",
+			s->out_limit, strerror(errno));
+		s->out_stuck = true;
+		return;
+	}
+	if (!s->out_cuts++)
+		pr_warn("guest console output reached %" PRIu64
+			" bytes; the serial file is emptied each time (raise --serial-limit "
+			"to keep more; logged once)",
+			s->out_limit);
+	n = snprintf(note, sizeof(note),
+		     "[nfvisor-vmm: serial output reached %" PRIu64
+		     " bytes (--serial-limit); earlier output discarded, cut %" PRIu64 "]\n",
+		     s->out_limit, s->out_cuts);
+	s->out_bytes = 0;
+	if (n > 0 && (uint64_t)n < s->out_limit && write(s->out_fd, note, (size_t)n) == n)
+		s->out_bytes = (uint64_t)n;
+}
+
 static void transmit(struct serial *s, uint8_t c)
 {
 	if (s->mcr & MCR_LOOP) {
 		rx_push(s, c);
+		return;
+	}
+	if (!s->out_stuck && s->out_limit && s->out_bytes >= s->out_limit)
+		out_cut(s);
+	if (s->out_stuck) {
+		s->tx_lost++;
 		return;
 	}
 	/* One attempt: a console that fails (or a write interrupted by the
@@ -196,6 +251,8 @@ static void transmit(struct serial *s, uint8_t c)
 	 * vCPU. */
 	if (write(s->out_fd, &c, 1) != 1)
 		s->tx_lost++;
+	else
+		s->out_bytes++;
 }
 
 /* In loopback the modem inputs follow the modem outputs. */

@@ -24,6 +24,13 @@ typedef void (*serial_irq_fn)(void *opaque, int level);
 int serial_create(int out_fd, serial_irq_fn irq, void *irq_opaque, struct serial **out);
 void serial_destroy(struct serial *s);
 
+/* Bound what the guest can make the VMM write to out_fd, a regular file
+ * the VMM owns: once it holds `limit` bytes it is emptied (ftruncate to 0,
+ * offset 0, a one-line note) and output goes on from its start, so it never
+ * exceeds `limit` bytes and always has the newest output. 0 = no limit
+ * (stdout, pipes). If the file cannot be cut, further output is dropped. */
+void serial_set_out_limit(struct serial *s, uint64_t limit);
+
 /* bus_handler_fn for the 8 ports at the UART's base. */
 void serial_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
 

@@ -300,8 +300,10 @@ static int setup_console(struct vm *vm)
 	ret = bus_register(vm->pio, PORT_COM1, SERIAL_NPORTS, serial_io, vm->serial, "COM1");
 	if (ret)
 		return ret;
-	if (vm->cfg.serial_file)
+	if (vm->cfg.serial_file) {
+		serial_set_out_limit(vm->serial, vm->cfg.serial_limit);
 		return 0;
+	}
 	ret = vm_watch_fd(vm, serial_rx_wait_fd(vm->serial), EPOLLIN, on_serial_rx_room, vm);
 	if (ret)
 		return ret;

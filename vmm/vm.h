@@ -48,6 +48,7 @@ struct vm_config {
 	int emu_pin[VM_MAX_EMU_PIN]; /* host CPUs for the emulation thread */
 	unsigned n_emu_pin;	     /* 0: floats */
 	const char *serial_file;     /* NULL: COM1 on stdout/stdin */
+	uint64_t serial_limit;	     /* serial_file is emptied at this size; 0: never */
 	const char *kvm_dev;	     /* NULL: /dev/kvm */
 	const void *dsdt_aml;	     /* extra DSDT AML (PCI root bridge), may be NULL */
 	size_t dsdt_aml_len;

@@ -2,7 +2,8 @@
 /* 16550 register semantics driven through serial_io() without KVM: output
  * to a pipe, divisor latch, scratch, loopback as Linux's probe checks it,
  * THRE and RX interrupts through an injected line callback, IIR with FIFOs,
- * and RX FIFO flow control with the wait eventfd. */
+ * RX FIFO flow control with the wait eventfd, and the output file limit
+ * (a flooding guest cannot grow the file past --serial-limit). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +11,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -210,6 +215,59 @@ static void test_overrun_and_odd_access(void **state)
 	serial_io(c->s, UINT64_MAX, wide, 1, false);
 }
 
+/* A flood into a limited regular file: the file never exceeds the limit,
+ * starts with the note after a cut and ends with the newest bytes. */
+static void test_out_limit_file(void **state)
+{
+	char path[] = "/tmp/test_serial.XXXXXX", buf[4096 + 1];
+	struct serial *s;
+	struct stat st;
+	ssize_t n;
+	int fd = mkstemp(path), i;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(serial_create(fd, irq_cb, &(struct line){0}, &s), 0);
+	serial_set_out_limit(s, 4096);
+	for (i = 0; i < 3 * 4096 + 100; i++) {
+		uint8_t c = (uint8_t)('a' + i % 26);
+
+		serial_io(s, 0, &c, 1, true);
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_true(st.st_size <= 4096);
+	}
+	/* The last byte written is the file's last byte. */
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 100 && n <= 4096);
+	buf[n] = 0;
+	assert_int_equal(buf[n - 1], 'a' + (3 * 4096 + 99) % 26);
+	assert_non_null(strstr(buf, "[nfvisor-vmm: serial output reached 4096 bytes"));
+	assert_non_null(strstr(buf, "cut 3]"));
+	serial_destroy(s);
+	close(fd);
+}
+
+/* An output that cannot be cut (a pipe) stops at the limit. */
+static void test_out_limit_pipe(void **state)
+{
+	struct ctx *c = *state;
+	char buf[8192];
+	int i;
+
+	serial_set_out_limit(c->s, 4096);
+	for (i = 0; i < 6000; i++)
+		wr(c, 0, 'x');
+	assert_int_equal(read(c->pipe[0], buf, sizeof(buf)), 4096);
+	wr(c, 0, 'y');
+	assert_int_equal(read(c->pipe[0], buf, sizeof(buf)), -1);
+	/* No limit again: output flows. */
+	serial_set_out_limit(c->s, 0);
+	wr(c, 0, 'z');
+	assert_int_equal(read(c->pipe[0], buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'z');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +278,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overrun_and_odd_access, setup, teardown),
+	    cmocka_unit_test(test_out_limit_file),
+	    cmocka_unit_test_setup_teardown(test_out_limit_pipe, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
