@@ -8,7 +8,7 @@
 #   report.md                 configuration (RFC 8204 items) + result tables
 #   throughput.png latency.png  gnuplot charts
 # Progress (point, trial, rate, loss, time left) goes to stderr.
-#   bench/bench.sh switch-loopback [--quick] [--out DIR] [--sizes 64,1518]
+#   bench/bench.sh switch-loopback|pvp|vm2vm [--quick] [--out DIR] [--sizes 64,1518]
 #       [--trial-sec S] [--loss PCT] [--repeat N] [--resolution PCT]
 #       [--contenders switch,testpmd,ovs]
 set -u
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 die() { echo "nfvisor bench: $*" >&2; exit 1; }
 usage() {
-	echo "usage: $0 switch-loopback [--quick] [--out DIR] [--sizes 64,128,...] [--trial-sec S]" >&2
+	echo "usage: $0 switch-loopback|pvp|vm2vm [--quick] [--out DIR] [--sizes 64,128,...] [--trial-sec S]" >&2
 	echo "       [--loss PCT] [--repeat N] [--resolution PCT] [--contenders switch,testpmd,ovs]" >&2
 	exit 2
 }
@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 	*) echo "nfvisor bench: unknown option \"$1\"" >&2; usage ;;
 	esac
 done
-[ "$SCENARIO" = switch-loopback ] || [ "$SCENARIO" = pvp ] ||
+case $SCENARIO in switch-loopback | pvp | vm2vm | vf-pvp) ;; *) false ;; esac ||
 	die "scenario \"$SCENARIO\" is not run by this driver (nfvisor bench --list shows what runs here)"
 if [ "$QUICK" = 1 ]; then
 	: "${SIZES:=64,1518}" "${TRIAL:=0.25}" "${LOSS:=0.5}" "${REPEAT:=1}" "${RES:=25}"
@@ -62,30 +62,48 @@ awk -v l="$RES" 'BEGIN { exit !(l ~ /^[0-9.]+$/ && l + 0 >= 0.1 && l + 0 <= 50) 
 [ "$(id -u)" = 0 ] || die "needs root (hugepages, vhost sockets)"
 [ -x "$BUILD/bench/nfv-trafgen" ] || die "$BUILD/bench/nfv-trafgen not built (run make)"
 command -v jq >/dev/null || die "jq missing (scripts/install-deps.sh installs it)"
-command -v gnuplot >/dev/null || die "gnuplot missing (scripts/install-deps.sh installs it)"
+# gnuplot is an alternatives link to gnuplot-nox/-qt/-x11; a minimal root
+# (the nested tier's L1) may have only the program itself.
+GNUPLOT=$(command -v gnuplot || command -v gnuplot-nox || command -v gnuplot-qt || command -v gnuplot-x11) ||
+	die "gnuplot missing (scripts/install-deps.sh installs it)"
 
 CONS=() SKIPPED=()
+# vf-pvp has no software switch in its path: one "contender", the VFs, and
+# the port's line rate as the baseline.
+[ "$SCENARIO" = vf-pvp ] && CONTENDERS=vf
 for c in ${CONTENDERS//,/ }; do
 	case $c in
 	switch) [ -x "$BUILD/nfvisor-switch" ] || die "$BUILD/nfvisor-switch not built (run make)"; CONS+=("$c") ;;
 	testpmd) command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (scripts/install-deps.sh)"; CONS+=("$c") ;;
-	ovs) if [ "$SCENARIO" = pvp ]; then SKIPPED+=("ovs: the pvp topology (four ports, VM) is not driven for OVS yet")
-	     elif [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ]; then CONS+=("$c")
+	ovs) if [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ]; then CONS+=("$c")
 	     else SKIPPED+=("ovs: openvswitch-switch-dpdk not installed"); fi ;;
+	vf) [ "$SCENARIO" = vf-pvp ] || die "contender vf is the vf-pvp scenario's own"; CONS+=("$c") ;;
 	*) die "unknown contender \"$c\": switch, testpmd or ovs" ;;
 	esac
 done
-[ "$QUICK" = 1 ] && [[ ",$CONTENDERS," != *,ovs,* ]] &&
+[ "$QUICK" = 1 ] && [ "$SCENARIO" != vf-pvp ] && [[ ",$CONTENDERS," != *,ovs,* ]] &&
 	SKIPPED+=("ovs: left out by --quick (give --contenders switch,testpmd,ovs to include it)")
 [ ${#CONS[@]} -gt 0 ] || die "no contender can run"
+. bench/lib.bash
 NEED=$((128 * 2 + 200))
-PVP_PIN=
-if [ "$SCENARIO" = pvp ]; then
-	[ -c /dev/kvm ] || die "pvp needs /dev/kvm (nfvisor bench --list)"
+PIN_NOTE="nfv-trafgen lcore on CPU $GEN_CPU (tx + rx, one core); contender main thread CPU 0, one PMD core on CPU 1"
+if [ "$SCENARIO" = pvp ] || [ "$SCENARIO" = vm2vm ] || [ "$SCENARIO" = vf-pvp ]; then
+	[ -c /dev/kvm ] || die "$SCENARIO needs /dev/kvm (nfvisor bench --list)"
 	[ -x "$BUILD/nfvisor-vmm" ] && [ -f "$BUILD/guest/nfguest.elf" ] ||
 		die "$BUILD/nfvisor-vmm or $BUILD/guest/nfguest.elf not built (run make)"
 	NEED=$((NEED + 32))
-	PVP_PIN="; the VM's vCPU pinned to CPU 1 too (shares it with the PMD on a 2-CPU host)"
+	[ "$VM_CPU" = 1 ] && share=" (shares it with the PMD: $(nproc) CPUs)" || share=
+	PIN_NOTE="$PIN_NOTE; the VM's vCPU on CPU $VM_CPU$share"
+fi
+if [ "$SCENARIO" = vf-pvp ]; then
+	[ -n "${NFV_HW_PF:-}" ] || die "vf-pvp skipped: set NFV_HW_PF=BDF (an SR-IOV NIC PF with 4 VFs free)"
+	NEED=$((128 + 32 + 50))
+	PIN_NOTE="nfv-trafgen lcore on CPU $GEN_CPU (VF 2 tx, VF 3 rx); the VM's vCPU on CPU $VM_CPU"
+fi
+if [ "$SCENARIO" = vm2vm ]; then
+	NEED=$((128 + 64 + 100)) # the contender and two VMs; no nfv-trafgen
+	[ "$GEN_CPU" = 0 ] && share=" (shares it with the contender's main thread)" || share=
+	PIN_NOTE="generator VM (nfguest benchgen) vCPU on CPU $GEN_CPU$share; sink VM (nfguest benchsink) vCPU on CPU $VM_CPU${share:+ (shares it with the PMD)}; contender main thread CPU 0, one PMD core on CPU 1"
 fi
 FREE=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
 [ "$FREE" -ge "$NEED" ] ||
@@ -95,9 +113,11 @@ mkdir -p "$OUT" || die "cannot create --out directory \"$OUT\""
 OUT=$(cd "$OUT" && pwd)
 T=$(mktemp -d /tmp/nfv-bench.XXXXXX)
 P=nfvbn$$
-. bench/lib.bash
-trap 'bench_cleanup_point; rm -rf "$T"' EXIT
+trap 'bench_cleanup_point; bench_vf_restore; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
+if [ "$SCENARIO" = vf-pvp ]; then
+	bench_vf_prepare || die "vf-pvp skipped: $VF_WHY"
+fi
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s)
@@ -107,27 +127,49 @@ RAW=$OUT/trials.raw
 SIZE_LIST=(${SIZES//,/ })
 NPOINTS=$((REPEAT * ${#SIZE_LIST[@]} * ${#CONS[@]}))
 DONE=0 FAILED=0
+# benchgen's command line: the same search in integer units (ms, ppm).
+VM2VM_ARGS=$(awk -v t="$TRIAL" -v l="$LOSS" -v r="$RES" 'BEGIN {
+	printf "trial_ms=%d loss_ppm=%d res_ppm=%d lat=10,50,90 result_ms=%d", t * 1000 + 0.5,
+		l * 10000 + 0.5, r * 10000 + 0.5, 5000 + t * 1000 }')
+# vm2vm_lines: the generator VM's trial/result lines as nfv-trafgen's.
+vm2vm_lines() {
+	grep -a '^nfguest: \(trial\|result\) ' "$T/gen.log" 2>/dev/null | sed 's/^nfguest: //' >"$T/gen.out.new"
+	mv "$T/gen.out.new" "$T/gen.out"
+}
 
 # run_point REP SIZE CONTENDER: appends the trafgen lines, tagged.
 run_point() {
 	local rep=$1 size=$2 c=$3 seen=0 n t0 left line start
 	t0=$(date +%s)
 	bench_cleanup_point
-	local gate=()
-	[ "$SCENARIO" = pvp ] && gate=(--wait-file "$T/go")
-	if ! bench_gen_start "$size" --search --trial-sec "$TRIAL" --loss "$LOSS" \
-		--resolution "$RES" --lat-points 10,50,90 "${gate[@]}"; then
-		echo "nfvisor bench: generator did not start: $(tail -3 "$T/gen.err")" >&2
-		FAILED=$((FAILED + 1)); return
-	fi
-	if [ "$SCENARIO" = pvp ]; then
-		start=bench_pvp_start
+	: >"$T/gen.out"
+	if [ "$SCENARIO" = vm2vm ]; then
+		# The search runs in the generator VM (nfguest benchgen); its
+		# "nfguest: trial|result" lines are nfv-trafgen's.
+		if ! bench_vm2vm_start "$c" "frame_size=$size $VM2VM_ARGS"; then
+			echo "nfvisor bench: $c did not start: $(tail -3 "$T/con.log" 2>/dev/null)" >&2
+			FAILED=$((FAILED + 1)); return
+		fi
 	else
-		start=bench_con_start
-	fi
-	if ! $start "$c"; then
-		echo "nfvisor bench: $c did not start: $(tail -3 "$T/con.log" 2>/dev/null)" >&2
-		FAILED=$((FAILED + 1)); return
+		local gate=()
+		[ "$SCENARIO" = pvp ] && gate=(--wait-file "$T/go")
+		[ "$SCENARIO" = vf-pvp ] && gate=(--wait-file "$T/go" --dst-mac "${VF_MAC[0]}")
+		if ! bench_gen_start "$size" --search --trial-sec "$TRIAL" --loss "$LOSS" \
+			--resolution "$RES" --lat-points 10,50,90 "${gate[@]}"; then
+			echo "nfvisor bench: generator did not start: $(tail -3 "$T/gen.err")" >&2
+			FAILED=$((FAILED + 1)); return
+		fi
+		if [ "$SCENARIO" = pvp ]; then
+			start=bench_pvp_start
+		elif [ "$SCENARIO" = vf-pvp ]; then
+			start=bench_vfpvp_start
+		else
+			start=bench_con_start
+		fi
+		if ! $start "$c"; then
+			echo "nfvisor bench: $c did not start: $(tail -3 "$T/con.log" 2>/dev/null)" >&2
+			FAILED=$((FAILED + 1)); return
+		fi
 	fi
 	while :; do
 		n=$(wc -l <"$T/gen.out")
@@ -148,15 +190,22 @@ run_point() {
 		done
 		kill -0 "$GEN_PID" 2>/dev/null || break
 		sleep 0.3
+		[ "$SCENARIO" = vm2vm ] && vm2vm_lines
 	done
 	wait "$GEN_PID" 2>/dev/null
 	GEN_PID=
+	if [ "$SCENARIO" = vm2vm ]; then
+		vm2vm_lines
+		cp "$T/gen.log" "$T/gen.err" 2>/dev/null
+	fi
 	if ! grep -q '^result ' "$T/gen.out"; then
-		echo "nfvisor bench: $c ${size}B rep $rep: generator failed: $(tail -3 "$T/gen.err")" >&2
+		echo "nfvisor bench: $c ${size}B rep $rep: generator failed: $(grep -a nfguest: "$T/gen.err" | tail -3)" >&2
 		FAILED=$((FAILED + 1))
 	fi
 	sed -n "s/^trial /contender=$c repeat=$rep /p" "$T/gen.out" >>"$RAW"
-	sed -n "s/^result /contender=$c repeat=$rep pmd_cores=1 /p" "$T/gen.out" >>"$OUT/results.raw"
+	local extra=
+	[ "$SCENARIO" = vf-pvp ] && extra="line_rate_pps=$(bench_vf_line_rate "$size") "
+	sed -n "s/^result /contender=$c repeat=$rep pmd_cores=1 $extra/p" "$T/gen.out" >>"$OUT/results.raw"
 	bench_cleanup_point
 	DONE=$((DONE + 1))
 }
@@ -176,12 +225,12 @@ kv_json() { # numbers stay numbers
 		v = kv[2]; if (v !~ /^-?[0-9.]+$/) v = "\"" v "\""
 		printf "%s\"%s\":%s", (i > 1 ? "," : ""), kv[1], v } print "}" }' "$1"
 }
-COLS=scenario,contender,repeat,phase,size,rate,offered,tx,rx,lost,loss_pct,reorder,dur_s,offered_pps,rx_pps,p50_ns,p90_ns,p99_ns,p999_ns
+COLS=scenario,contender,repeat,phase,size,rate,offered,tx,rx,lost,loss_pct,reorder,dur_s,offered_pps,rx_pps,p50_ns,p90_ns,p99_ns,p999_ns,late,skew
 {
 	echo "$COLS"
 	kv_json "$RAW" | jq -r --arg s "$SCENARIO" '[$s, .contender, .repeat, .phase, .size, .rate,
 		.offered, .tx, .rx, .lost, .loss_pct, .reorder, .dur_s, .offered_pps, .rx_pps,
-		.p50_ns, .p90_ns, .p99_ns, .p999_ns] | @csv' | tr -d '"'
+		.p50_ns, .p90_ns, .p99_ns, .p999_ns, .late, .skew] | @csv' | tr -d '"'
 } >"$OUT/trials.csv"
 kv_json "$RAW" | jq -s --arg s "$SCENARIO" '{scenario: $s, trials: .}' >"$OUT/trials.json"
 kv_json "$OUT/results.raw" | jq -s --arg s "$SCENARIO" --argjson skipped \
@@ -230,7 +279,7 @@ for c in "${CONS[@]}"; do
 	PLOTS="$PLOTS${PLOTS:+, }'$T/tput-$c.dat' using 2:3 with linespoints title '$c NDR'"
 	PLOTS="$PLOTS, '$T/tput-$c.dat' using 2:4 with points title '$c PDR ${LOSS}%'"
 done
-gnuplot <<EOF || die "gnuplot failed on the throughput chart"
+"$GNUPLOT" <<EOF || die "gnuplot failed on the throughput chart"
 set terminal pngcairo size 900,540 noenhanced
 set output '$OUT/throughput.png'
 set title '$SCENARIO: highest rate without loss (NDR) and with <= ${LOSS}% loss (PDR)'
@@ -244,7 +293,7 @@ SMALL=${SIZE_LIST[0]}
 awk -F'\t' -v s="$SMALL" '$2 == s { printf "%s@%s %g %g %g %g\n", $1, substr($3, 4) "%", $4 / 1e3, $5 / 1e3, $6 / 1e3, $7 / 1e3 }' \
 	<<<"$LAT" >"$T/lat.dat"
 [ -s "$T/lat.dat" ] || echo "none@0% 0 0 0 0" >"$T/lat.dat"
-gnuplot <<EOF || die "gnuplot failed on the latency chart"
+"$GNUPLOT" <<EOF || die "gnuplot failed on the latency chart"
 set terminal pngcairo size 900,540 noenhanced
 set output '$OUT/latency.png'
 set title '$SCENARIO: one-way latency at 10/50/90% of the NDR, ${SMALL} B frames'
@@ -276,7 +325,7 @@ ver() {
 	echo "|---|---|"
 	echo "| CPU | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') |"
 	echo "| CPUs online | $(nproc) ($(lscpu 2>/dev/null | awk -F: '/^Thread\(s\) per core/ {gsub(/ /,"",$2); print $2}') threads/core) |"
-	echo "| pinning | nfv-trafgen lcore on CPU 0 (tx + rx, one core); contender main thread CPU 0, one PMD core on CPU 1${PVP_PIN:-} |"
+	echo "| pinning | $PIN_NOTE |"
 	echo "| hugepages | 2 MiB: $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) reserved; 256 MiB per process |"
 	echo "| kernel | $(uname -r) $(uname -v | cut -c1-40) |"
 	echo "| DPDK | $(ver dpdk) (generator, testpmd) |"
@@ -284,7 +333,14 @@ ver() {
 	echo "| OVS-DPDK | $(ver openvswitch-switch-dpdk) |"
 	echo "| contenders | ${CONS[*]} |"
 	echo "| skipped | ${SKIPPED[*]:-none} |"
-	if [ "$SCENARIO" = pvp ]; then
+	if [ "$SCENARIO" = vf-pvp ]; then
+		echo "| topology | nfv-trafgen on VF 2 (${VF_BDF[2]:-}) -> NIC embedded switch -> VF 0 (${VF_BDF[0]:-}, VFIO) -> nfguest mode=fwd (MACs rewritten for VF 1's anti-spoofing check) -> VF 1 (${VF_BDF[1]:-}, VFIO) -> embedded switch -> VF 3 (${VF_BDF[3]:-}) -> nfv-trafgen; PF $NFV_HW_PF ($VF_PFNET, $(cat "/sys/class/net/$VF_PFNET/speed" 2>/dev/null || echo '?') Mb/s); VM: nfvisor-vmm, 1 vCPU, 64 MiB on 2 MiB hugepages |"
+		echo "| baseline | the port's line rate: speed / ((frame + 20 B preamble and gap) x 8), in results.json as line_rate_pps |"
+	elif [ "$SCENARIO" = vm2vm ]; then
+		echo "| topology | VM 1 (nfguest benchgen) virtio-net -> contender vhost-user port -> contender vhost-user port -> VM 2 (nfguest benchsink) virtio-net; unidirectional; VMs: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, 256 descriptors, one queue pair |"
+		echo "| generator | the search runs in VM 1 (same method as nfv-trafgen, integer rates); VM 2 counts each trial and returns its count, reordering and latency percentiles in a RESULT control frame through the DUT (END repeated every 20 ms until answered) |"
+		echo "| latency clock | VM 1 writes its TSC converted to VM 2's clock: the offset comes from 64 NTP-style probes through the DUT at idle, the one with the shortest round trip (error at most half of it: $(grep -ahom1 'rtt_ns=[0-9]*' "$T/gen.log" 2>/dev/null || echo 'rtt_ns=unknown') in the last point); percentiles from a log histogram (32 buckets per power of two, <= 3 % error) |"
+	elif [ "$SCENARIO" = pvp ]; then
 		echo "| topology | trafgen virtio-user port 0 -> contender (VLAN 10) -> VM NIC 0 -> nfguest mode=fwd -> VM NIC 1 -> contender (VLAN 20) -> trafgen virtio-user port 1; unidirectional; VM: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, 256 descriptors |"
 	else
 		echo "| topology | trafgen virtio-user port 0 (server) -> contender vhost-user port -> contender vhost-user port -> trafgen virtio-user port 1; unidirectional, one queue pair per port, 1024 descriptors |"
@@ -306,6 +362,19 @@ ver() {
 	echo "|---|---|---|---|---|---|"
 	awk -F'\t' 'NF { printf "| %s | %s | %.3f | %.3f | %.3f | %.3f |\n", $1, $2, $3 / 1e6, $4 / 1e6, $5 / 1e6, $6 }' <<<"$SUMMARY"
 	echo
+	if [ "$SCENARIO" = vf-pvp ]; then
+		echo "## NDR against the port's line rate"
+		echo
+		echo "| frame B | NDR Mpps (median) | line rate Mpps | NDR / line rate |"
+		echo "|---|---|---|---|"
+		jq -r 'def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+			.points | group_by(.size)[] | [.[0].size, ([.[].ndr_pps] | median), .[0].line_rate_pps] |
+			"| \(.[0]) | \(.[1] / 1e6 * 1000 | round / 1000) | \(.[2] / 1e6 * 1000 | round / 1000) | " +
+			(if .[2] > 0 then "\(.[1] / .[2] * 1000 | round / 1000)" else "unknown (no link speed)" end) + " |"' \
+			"$OUT/results.json"
+		echo
+	fi
 	echo "## NDR ratio against testpmd io-forwarding (same repeat, same size)"
 	echo
 	if [ -n "$RATIOS" ]; then

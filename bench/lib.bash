@@ -7,6 +7,10 @@
 
 OVSD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 GEN_PID= CON_PID= VM_PID=
+# CPUs: the generator (nfv-trafgen's lcore or the generator VM's vCPU) and
+# the DUT VM's vCPU. With 4 or more CPUs nothing shares the PMD's CPU 1;
+# with 2 the DUT VM shares it (the report says so).
+if [ "$(nproc)" -ge 4 ]; then GEN_CPU=2 VM_CPU=3; else GEN_CPU=0 VM_CPU=1; fi
 
 bench_cleanup_point() {
 	local p i
@@ -32,24 +36,129 @@ bench_cleanup_point() {
 
 # bench_gen_start SIZE ARGS...: nfv-trafgen with two virtio-user server
 # ports (a.sock = tx, b.sock = rx); output lines go to $T/gen.out.
+# GEN_PORTS: EAL arguments naming the generator's two ports; empty: the two
+# virtio-user ports (vf-pvp sets PCI VFs).
+GEN_PORTS=()
 bench_gen_start() {
-	local size=$1
+	local size=$1 ports=("${GEN_PORTS[@]}")
 	shift
-	setsid "$BUILD/bench/nfv-trafgen" --lcores '0@0' --file-prefix "${P}gen" --no-pci -m 256 \
+	[ ${#ports[@]} -gt 0 ] || ports=(--no-pci
+		--vdev "net_virtio_user0,path=$T/a.sock,mac=52:54:00:00:00:01,server=1"
+		--vdev "net_virtio_user1,path=$T/b.sock,mac=52:54:00:00:00:02,server=1")
+	setsid "$BUILD/bench/nfv-trafgen" --lcores "0@$GEN_CPU" --file-prefix "${P}gen" -m 256 \
 		--single-file-segments --log-level=lib.eal:warning --log-level=pmd.net.virtio:error \
-		--vdev "net_virtio_user0,path=$T/a.sock,mac=52:54:00:00:00:01,server=1" \
-		--vdev "net_virtio_user1,path=$T/b.sock,mac=52:54:00:00:00:02,server=1" -- \
-		--size "$size" "$@" >"$T/gen.out" 2>"$T/gen.err" &
+		"${ports[@]}" -- --size "$size" "$@" >"$T/gen.out" 2>"$T/gen.err" &
 	GEN_PID=$!
 	local i
+	[ "$SCENARIO" = vf-pvp ] && return 0
 	for i in $(seq 100); do [ -S "$T/a.sock" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# ---- vf-pvp: VFs of the SR-IOV PF NFV_HW_PF ------------------------------
+# VF 0 and VF 1 go to the VM (nfguest fwd, VFIO passthrough), VF 2 and VF 3
+# are nfv-trafgen's ports (DPDK PMD on vfio-pci). Frames: VF 2 -> (embedded
+# switch, by MAC) -> VF 0 -> nfguest fwd, which rewrites the MACs for VF 1's
+# anti-spoofing check and to reach VF 3 -> VF 1 -> VF 3.
+VF_BDF=() VF_MAC=() VF_DRV=() VF_BOUND=() VF_NUM0= VF_PFNET= VF_WHY=
+VF_SYS=/sys/bus/pci/devices
+
+# bench_vf_prepare: 4 VFs with fixed MACs, bound to vfio-pci; records what
+# bench_vf_restore undoes. Returns 1 with the reason in VF_WHY when it cannot.
+bench_vf_prepare() {
+	local pf=$NFV_HW_PF d i v id
+	d=$VF_SYS/$pf
+	[ -e "$d/sriov_totalvfs" ] || { VF_WHY="NFV_HW_PF=$pf: no $d/sriov_totalvfs (not an SR-IOV PF)"; return 1; }
+	[ "$(cat "$d/sriov_totalvfs")" -ge 4 ] || { VF_WHY="NFV_HW_PF=$pf offers $(cat "$d/sriov_totalvfs") VFs; vf-pvp needs 4"; return 1; }
+	VF_PFNET=$(ls "$d/net" 2>/dev/null | head -1)
+	[ -n "$VF_PFNET" ] || { VF_WHY="NFV_HW_PF=$pf has no netdev (bind its kernel driver: the VF MACs are set through it)"; return 1; }
+	[ -d /sys/bus/pci/drivers/vfio-pci ] || modprobe vfio-pci 2>/dev/null
+	[ -d /sys/bus/pci/drivers/vfio-pci ] || { VF_WHY="no vfio-pci driver (modprobe vfio-pci)"; return 1; }
+	VF_NUM0=$(cat "$d/sriov_numvfs")
+	if [ "$VF_NUM0" -lt 4 ]; then
+		{ [ "$VF_NUM0" = 0 ] || echo 0 >"$d/sriov_numvfs"; } && echo 4 >"$d/sriov_numvfs" ||
+			{ VF_WHY="cannot create 4 VFs on $pf (echo 4 > $d/sriov_numvfs failed)"; return 1; }
+	fi
+	for i in 0 1 2 3; do
+		VF_BDF[i]=$(basename "$(readlink "$d/virtfn$i")")
+		VF_MAC[i]=52:54:00:00:0a:0$i
+	done
+	for i in 0 1; do # the VM drives them with nfguest: virtio-net only
+		v=$(cat "$VF_SYS/${VF_BDF[i]}/vendor") id=$(cat "$VF_SYS/${VF_BDF[i]}/device")
+		case $v:$id in 0x1af4:0x1041 | 0x1af4:0x1000) ;; *)
+			VF_WHY="VF ${VF_BDF[i]} is ${v#0x}:${id#0x}: nfguest drives only virtio-net VFs (1af4:1041); this NIC's VF needs a guest with its own driver"
+			return 1 ;;
+		esac
+	done
+	for i in 0 1 2 3; do
+		ip link set "$VF_PFNET" vf "$i" mac "${VF_MAC[i]}" spoofchk on trust off ||
+			{ VF_WHY="ip link set $VF_PFNET vf $i mac ${VF_MAC[i]} failed"; return 1; }
+		d=$VF_SYS/${VF_BDF[i]}
+		VF_DRV[i]=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
+		[ "${VF_DRV[i]}" = vfio-pci ] && continue
+		echo vfio-pci >"$d/driver_override"
+		[ -z "${VF_DRV[i]}" ] || echo "${VF_BDF[i]}" >"$d/driver/unbind"
+		echo "${VF_BDF[i]}" >/sys/bus/pci/drivers_probe
+		VF_BOUND[i]=1
+		[ "$(basename "$(readlink "$d/driver")")" = vfio-pci ] ||
+			{ VF_WHY="cannot bind VF ${VF_BDF[i]} to vfio-pci"; return 1; }
+	done
+	GEN_PORTS=(-a "${VF_BDF[2]}" -a "${VF_BDF[3]}")
+}
+
+# bench_vf_restore: drivers, overrides and the VF count as they were (the
+# MACs of VFs that existed before stay set).
+bench_vf_restore() {
+	local i d
+	for i in "${!VF_BDF[@]}"; do
+		d=$VF_SYS/${VF_BDF[i]}
+		[ -e "$d" ] && [ "${VF_BOUND[i]:-}" = 1 ] || continue
+		echo >"$d/driver_override" 2>/dev/null
+		[ -e "$d/driver" ] && echo "${VF_BDF[i]}" >"$d/driver/unbind" 2>/dev/null
+		[ -n "${VF_DRV[i]:-}" ] && echo "${VF_BDF[i]}" >/sys/bus/pci/drivers_probe 2>/dev/null
+	done
+	if [ -n "$VF_NUM0" ] && [ "$VF_NUM0" -lt 4 ]; then
+		echo 0 >"$VF_SYS/$NFV_HW_PF/sriov_numvfs" 2>/dev/null
+		[ "$VF_NUM0" = 0 ] || echo "$VF_NUM0" >"$VF_SYS/$NFV_HW_PF/sriov_numvfs" 2>/dev/null
+	fi
+	VF_BDF=() VF_BOUND=()
+}
+
+# bench_vf_line_rate SIZE: the PF's line rate in frames/s for SIZE-byte
+# frames (+ 20 bytes preamble and inter-frame gap), or 0 if unknown.
+bench_vf_line_rate() {
+	local mbps
+	mbps=$(cat "/sys/class/net/$VF_PFNET/speed" 2>/dev/null)
+	[[ $mbps =~ ^[0-9]+$ ]] || mbps=0
+	echo $((mbps * 1000000 / (($1 + 20) * 8)))
+}
+
+# bench_vfpvp_start: nfguest fwd with VF 0 and VF 1 passed through; touches
+# $T/go once both NICs are up.
+bench_vfpvp_start() {
+	local i
+	setsid "$BUILD/nfvisor-vmm" --kernel "$BUILD/guest/nfguest.elf" --memory 64M --hugepages 2M \
+		--vcpus 1 --pin "$VM_CPU" --device "vfio:${VF_BDF[0]}" --device "vfio:${VF_BDF[1]}" \
+		--cmdline "mode=fwd dst1=${VF_MAC[3]}" </dev/null >"$T/vm.log" 2>"$T/vm.err" &
+	VM_PID=$!
+	for i in $(seq 1200); do
+		[ "$(grep -ac 'nfguest: fwd ready' "$T/vm.log")" -ge 2 ] && { touch "$T/go"; return 0; }
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "nfvisor bench: VM did not bring up its VFs: $(tail -3 "$T/vm.log" "$T/vm.err")" >&2
 	return 1
 }
 
 # bench_pvp_start NAME: the pvp DUT: contender NAME with four ports
 # (a.sock, b.sock to the generator; vm0.sock, vm1.sock served to the VM),
-# then nfguest mode=fwd in nfvisor-vmm (vCPU on CPU 1); touches $T/go once
+# then nfguest mode=fwd in nfvisor-vmm (vCPU on VM_CPU); touches $T/go once
 # both guest NICs are up. Switch VLANs: a + vm0 in 10, vm1 + b in 20.
+# The guest console (stdout) and the VMM's messages (stderr) go to separate
+# files: written to one file, a VMM line can land inside the guest's
+# "nfguest: fwd ready" line, the count never reaches 2 and the point waits
+# (this was pvp's hang in the nested tier, where VMM link messages and the
+# guest's ready lines come at the same moment).
 bench_pvp_start() {
 	case $1 in
 	switch)
@@ -69,23 +178,123 @@ bench_pvp_start() {
 			-- --forward-mode=io --nb-cores=1 --auto-start --total-num-mbufs=16384 \
 			--stats-period 3600 </dev/null >"$T/con.log" 2>&1 &
 		CON_PID=$! ;;
+	ovs) # NORMAL bridge, the same VLANs as the switch (access tags)
+		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30" j
+		bench_ovs_start || return 1
+		$V add-port br0 p0 tag=10 -- set Interface p0 type=dpdkvhostuserclient \
+			options:vhost-server-path="$T/a.sock" || return 1
+		$V add-port br0 vm0 tag=10 -- set Interface vm0 type=dpdkvhostuser || return 1
+		$V add-port br0 vm1 tag=20 -- set Interface vm1 type=dpdkvhostuser || return 1
+		$V add-port br0 p1 tag=20 -- set Interface p1 type=dpdkvhostuserclient \
+			options:vhost-server-path="$T/b.sock" || return 1
+		for j in $(seq 100); do [ -S "$T/ovs/vm1" ] && break; sleep 0.1; done
+		ln -sf "$T/ovs/vm0" "$T/vm0.sock" && ln -sf "$T/ovs/vm1" "$T/vm1.sock" || return 1 ;;
 	*) return 1 ;;
 	esac
 	local i
 	for i in $(seq 300); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && break; sleep 0.1; done
 	[ -S "$T/vm1.sock" ] || return 1
 	setsid "$BUILD/nfvisor-vmm" --kernel "$BUILD/guest/nfguest.elf" --memory 64M --hugepages 2M \
-		--vcpus 1 --pin 1 --net "vhost-user:$T/vm0.sock,mac=52:54:00:00:01:01" \
+		--vcpus 1 --pin "$VM_CPU" --net "vhost-user:$T/vm0.sock,mac=52:54:00:00:01:01" \
 		--net "vhost-user:$T/vm1.sock,mac=52:54:00:00:01:02" --cmdline "mode=fwd" \
-		</dev/null >"$T/vm.log" 2>&1 &
+		</dev/null >"$T/vm.log" 2>"$T/vm.err" &
 	VM_PID=$!
 	for i in $(seq 1200); do
 		[ "$(grep -ac 'nfguest: fwd ready' "$T/vm.log")" -ge 2 ] && { touch "$T/go"; return 0; }
 		kill -0 "$VM_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "nfvisor bench: VM did not bring up its NICs: $(tail -3 "$T/vm.log")" >&2
+	echo "nfvisor bench: VM did not bring up its NICs: $(tail -3 "$T/vm.log" "$T/vm.err")" >&2
 	return 1
+}
+
+# bench_vm2vm_con NAME: the vm2vm DUT: contender NAME serving vm0.sock and
+# vm1.sock to the two VMs (OVS: dpdkvhostuser ports vm0/vm1 in $T/ovs,
+# linked to those names). nfvisor-switch: both in access VLAN 10.
+bench_vm2vm_con() {
+	local i
+	case $1 in
+	switch)
+		setsid "$BUILD/nfvisor-switch" --pmd-cores 1 --main-core 0 --ctl "$T/ctl.sock" \
+			--file-prefix "${P}sw" --memory 256 --mbufs 16383 \
+			--port "name=v0,type=vhost-user,path=$T/vm0.sock,vlan=access:10" \
+			--port "name=v1,type=vhost-user,path=$T/vm1.sock,vlan=access:10" \
+			>"$T/con.log" 2>&1 &
+		CON_PID=$! ;;
+	testpmd)
+		setsid dpdk-testpmd --lcores '0@0,1@1' --file-prefix "${P}vh" --no-pci -m 256 \
+			--log-level=lib.eal:warning \
+			--vdev "net_vhost0,iface=$T/vm0.sock" --vdev "net_vhost1,iface=$T/vm1.sock" \
+			-- --forward-mode=io --nb-cores=1 --auto-start --total-num-mbufs=16384 \
+			--stats-period 3600 </dev/null >"$T/con.log" 2>&1 &
+		CON_PID=$! ;;
+	ovs)
+		bench_ovs_start || return 1
+		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30"
+		$V add-port br0 vm0 -- set Interface vm0 type=dpdkvhostuser || return 1
+		$V add-port br0 vm1 -- set Interface vm1 type=dpdkvhostuser || return 1
+		for i in $(seq 100); do [ -S "$T/ovs/vm1" ] && break; sleep 0.1; done
+		ln -sf "$T/ovs/vm0" "$T/vm0.sock" && ln -sf "$T/ovs/vm1" "$T/vm1.sock" || return 1 ;;
+	*) return 1 ;;
+	esac
+	for i in $(seq 300); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# bench_vm_start NAME SOCKET MAC CPU CMDLINE: nfguest in nfvisor-vmm (1 vCPU
+# pinned to CPU, 64 MiB on 2 MiB hugepages), console in $T/NAME.log; prints
+# the PID into VM_PIDS.
+VM_PIDS=
+bench_vm_start() {
+	setsid "$BUILD/nfvisor-vmm" --kernel "$BUILD/guest/nfguest.elf" --memory 64M --hugepages 2M \
+		--vcpus 1 --pin "$4" --net "vhost-user:$2,mac=$3" --cmdline "$5" \
+		</dev/null >"$T/$1.log" 2>"$T/$1.err" &
+	VM_PIDS="$VM_PIDS $!"
+}
+
+# bench_vm2vm_start NAME ARGS: contender NAME, then the sink VM (vm1.sock,
+# vCPU on VM_CPU) and, once it is ready, the generator VM (vm0.sock, vCPU on
+# GEN_CPU) running benchgen with ARGS. GEN_PID is the generator VM: it
+# powers off after its result line.
+bench_vm2vm_start() {
+	local c=$1 i
+	shift
+	bench_vm2vm_con "$c" || return 1
+	VM_PIDS=
+	bench_vm_start sink "$T/vm1.sock" 52:54:00:00:02:02 "$VM_CPU" "mode=benchsink first_ms=600000"
+	VM_PID=$VM_PIDS
+	for i in $(seq 1200); do
+		grep -aq 'nfguest: benchsink ready' "$T/sink.log" && break
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -aq 'nfguest: benchsink ready' "$T/sink.log"; then
+		echo "nfvisor bench: sink VM did not bring up its NIC: $(tail -3 "$T/sink.log" "$T/sink.err")" >&2
+		return 1
+	fi
+	VM_PIDS=
+	bench_vm_start gen "$T/vm0.sock" 52:54:00:00:02:01 "$GEN_CPU" "mode=benchgen $*"
+	GEN_PID=$VM_PIDS
+}
+
+# bench_ovs_start: ovsdb-server + ovs-vswitchd-dpdk in $T/ovs, bridge br0
+# (NORMAL action), PMD on CPU 1, main thread on CPU 0.
+bench_ovs_start() {
+	local D=$T/ovs V
+	mkdir -p "$D"
+	V="ovs-vsctl --db=unix:$D/db.sock --no-wait"
+	ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
+	setsid ovsdb-server "$D/conf.db" --remote="punix:$D/db.sock" --pidfile="$D/ovsdb.pid" \
+		--unixctl="$D/ovsdb.ctl" --log-file="$D/ovsdb.log" --detach --no-chdir || return 1
+	$V init
+	$V set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x1 \
+		other_config:pmd-cpu-mask=0x2 other_config:dpdk-socket-mem=256 \
+		other_config:dpdk-extra="--file-prefix=${P}ovs --no-pci --in-memory"
+	OVS_RUNDIR=$D OVS_DBDIR=$D OVS_LOGDIR=$D setsid "$OVSD" "unix:$D/db.sock" \
+		--pidfile="$D/vswitchd.pid" --unixctl="$D/vswitchd.ctl" \
+		--log-file="$D/vswitchd.log" --detach --no-chdir || return 1
+	V="ovs-vsctl --db=unix:$D/db.sock --timeout=30"
+	$V add-br br0 -- set bridge br0 datapath_type=netdev
 }
 
 # bench_con_start NAME: switch | testpmd | ovs, connecting to a.sock/b.sock.
@@ -107,21 +316,8 @@ bench_con_start() {
 			</dev/null >"$T/con.log" 2>&1 &
 		CON_PID=$! ;;
 	ovs)
-		local D=$T/ovs V
-		mkdir -p "$D"
-		V="ovs-vsctl --db=unix:$D/db.sock --no-wait"
-		ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
-		setsid ovsdb-server "$D/conf.db" --remote="punix:$D/db.sock" --pidfile="$D/ovsdb.pid" \
-			--unixctl="$D/ovsdb.ctl" --log-file="$D/ovsdb.log" --detach --no-chdir || return 1
-		$V init
-		$V set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x1 \
-			other_config:pmd-cpu-mask=0x2 other_config:dpdk-socket-mem=256 \
-			other_config:dpdk-extra="--file-prefix=${P}ovs --no-pci --in-memory"
-		OVS_RUNDIR=$D OVS_DBDIR=$D OVS_LOGDIR=$D setsid "$OVSD" "unix:$D/db.sock" \
-			--pidfile="$D/vswitchd.pid" --unixctl="$D/vswitchd.ctl" \
-			--log-file="$D/vswitchd.log" --detach --no-chdir || return 1
-		V="ovs-vsctl --db=unix:$D/db.sock --timeout=30"
-		$V add-br br0 -- set bridge br0 datapath_type=netdev || return 1
+		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30"
+		bench_ovs_start || return 1
 		$V add-port br0 p0 -- set Interface p0 type=dpdkvhostuserclient \
 			options:vhost-server-path="$T/a.sock" || return 1
 		$V add-port br0 p1 -- set Interface p1 type=dpdkvhostuserclient \

@@ -6,6 +6,7 @@
  * mode= on the command line (default hello), then powers off.
  */
 #include "guest/acpi.h"
+#include "guest/benchnet.h"
 #include "guest/bootinfo.h"
 #include "guest/cmdline.h"
 #include "guest/errno.h"
@@ -133,6 +134,8 @@ static const struct mode modes[] = {
     {"sink", "receive and verify count frames", mode_sink},
     {"reflect", "send every frame back with MACs swapped", mode_reflect},
     {"fwd", "forward between two virtio-net NICs", mode_fwd},
+    {"benchgen", "RFC 2544 search against a benchsink VM", mode_benchgen},
+    {"benchsink", "count and time benchgen's trials", mode_benchsink},
     {"pci-probe", "BAR, DMA and MSI-X on a passthrough test function", mode_pci_probe},
     {"serial_flood", "hostile: flood COM1 for ms=", mode_serial_flood},
     {"notify_spin", "hostile: spin on virtio notify registers", mode_notify_spin},

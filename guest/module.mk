@@ -5,6 +5,7 @@
 GUEST_C_SRCS := main.c diag.c bootinfo.c e820.c cmdline.c format.c printk.c serial.c lib.c \
 	paging.c idt.c timer.c acpi.c acpi_tables.c mptable.c mp_tables.c lapic.c smp.c power.c \
 	pci.c virtio.c virtq.c vnet.c netmodes.c pciprobe.c hostile.c
+GUEST_C_SRCS += benchnet.c
 GUEST_S_SRCS := entry.S trampoline.S
 GUEST_OBJS := $(GUEST_C_SRCS:%.c=$(BUILD)/guest/%.o) $(GUEST_S_SRCS:%.S=$(BUILD)/guest/%.o)
 GUEST_ELF := $(BUILD)/guest/nfguest.elf

@@ -8,7 +8,8 @@
  *           "nfguest: sink rx=N bad=B pps=P"
  *   reflect swap MACs and send every frame back (until powered off, or
  *           count=/idle_ms= given)
- *   fwd     forward between NIC 0 and NIC 1 unchanged (idem)
+ *   fwd     forward between NIC 0 and NIC 1 unchanged (idem), or with
+ *           dst0=/dst1= MACs rewritten for frames leaving that NIC
  * reflect/fwd drop a frame when the TX ring is full, after waiting up to
  * tx_wait_us (default 0) for the device to free a buffer.
  * Test frames: EtherType 0x88b5, "NFGN", a 64-bit sequence number, then
@@ -238,6 +239,11 @@ void mode_sink(void)
 /* Move frames from 'in' to 'out' (swapping MACs if swap); returns frames
  * handled. */
 static uint64_t tx_wait_us;
+/* fwd dst0=/dst1=: frames leaving NIC i get destination out_dst[i] and NIC
+ * i's own MAC as source (testpmd's "mac" forwarding: what an SR-IOV VF's
+ * embedded switch and its anti-spoofing check need). */
+static uint8_t out_dst[VNET_MAX][6];
+static int out_rewrite[VNET_MAX];
 
 static unsigned int relay(struct vnet *in, struct vnet *out, int swap, uint64_t *rx, uint64_t *tx,
 			  uint64_t *drop, uint64_t limit)
@@ -276,6 +282,10 @@ static unsigned int relay(struct vnet *in, struct vnet *out, int swap, uint64_t 
 		} else {
 			memcpy(o, f, len);
 		}
+		if (out_rewrite[out - nics] && len >= 12) {
+			memcpy(o, out_dst[out - nics], 6);
+			memcpy(o + 6, out->mac, 6);
+		}
 		vnet_rx_done(in, id);
 		vnet_tx_put(out, oid, len);
 		(*tx)++;
@@ -297,6 +307,22 @@ static void forward_loop(const char *mode, unsigned int nnics, int swap)
 	    mode_arg_u64("idle_ms", 0, 0, 3600000, &idle_ms) ||
 	    mode_arg_u64("tx_wait_us", 0, 0, 60000000, &tx_wait_us))
 		return;
+	for (unsigned int i = 0; i < nnics && !swap; i++) {
+		char key[8] = "dst0", val[32];
+		int err;
+
+		key[3] = (char)('0' + i);
+		err = cmdline_get(boot_info.cmdline, key, val, sizeof(val));
+		if (err == -ENOENT)
+			continue;
+		if (err || parse_mac(val, out_dst[i])) {
+			printk("nfguest: bad %s=%s: expected a MAC address like "
+			       "52:54:00:12:34:56\n",
+			       key, val);
+			return;
+		}
+		out_rewrite[i] = 1;
+	}
 	if (!bring_up(mode, nnics))
 		return;
 	if (!count)

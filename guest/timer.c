@@ -33,6 +33,62 @@ static uint64_t khz_from_hypervisor(void)
 	return a;
 }
 
+/* kvmclock (KVM's paravirtual clock, feature CLOCKSOURCE2): KVM writes the
+ * host's exact TSC-to-nanoseconds scale into a page the guest names with
+ * MSR_KVM_SYSTEM_TIME_NEW: ns = ((tsc << shift) * mul) >> 32 (shift may be
+ * negative). Read once, then switched off again. */
+#define MSR_KVM_SYSTEM_TIME_NEW	 0x4b564d01u
+#define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
+
+struct pvclock_time {
+	uint32_t version;
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad[2];
+} __attribute__((packed));
+
+static volatile struct pvclock_time kvmclock __attribute__((aligned(64)));
+
+static uint64_t khz_from_kvmclock(void)
+{
+	uint32_t a, b, c, d, mul, version;
+	int8_t shift;
+	uint64_t khz;
+	int i;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1u << 31)))
+		return 0;
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	if (b != 0x4b4d564b || c != 0x564b4d56 || d != 0x4d || a < 0x40000001) /* "KVMKVMKVM" */
+		return 0;
+	cpuid(0x40000001, 0, &a, &b, &c, &d);
+	if (!(a & KVM_FEATURE_CLOCKSOURCE2))
+		return 0;
+	/* the image is identity-mapped: the variable's address is physical */
+	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uint64_t)(uintptr_t)&kvmclock | 1);
+	for (i = 0; i < 1000; i++) {
+		version = kvmclock.version;
+		__asm__ volatile("" ::: "memory");
+		mul = kvmclock.tsc_to_system_mul;
+		shift = kvmclock.tsc_shift;
+		__asm__ volatile("" ::: "memory");
+		if (!(version & 1) && version == kvmclock.version && mul)
+			break;
+		mul = 0;
+	}
+	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
+	if (!mul || shift < -31 || shift > 31)
+		return 0;
+	/* ticks per ms = 1e6 ns * 2^32 / (mul * 2^shift) */
+	khz = (1000000ull << 32) / mul;
+	return shift >= 0 ? khz >> shift : khz << -shift;
+}
+
 static uint64_t khz_from_cpuid15(void)
 {
 	uint32_t a, b, c, d, max;
@@ -100,9 +156,8 @@ void timer_init(void)
 		const char *name;
 		uint64_t (*fn)(void);
 	} sources[] = {
-	    {"hypervisor-leaf", khz_from_hypervisor},
-	    {"cpuid-15h", khz_from_cpuid15},
-	    {"pit", khz_from_pit},
+	    {"hypervisor-leaf", khz_from_hypervisor}, {"kvmclock", khz_from_kvmclock},
+	    {"cpuid-15h", khz_from_cpuid15},	      {"pit", khz_from_pit},
 	    {"cpuid-16h", khz_from_cpuid16},
 	};
 	unsigned int i;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * TSC-based delays. timer_init finds the TSC frequency from, in order: the
- * hypervisor leaf 0x40000010, CPUID 0x15, a 10 ms PIT channel-2 measurement
+ * hypervisor leaf 0x40000010, KVM's kvmclock scale (exact under KVM), CPUID
+ * 0x15, a 10 ms PIT channel-2 measurement
  * (skipped when no PIT answers), CPUID 0x16, else it assumes 3 GHz. The
- * result only bounds waits; nothing depends on it being exact.
+ * result bounds waits and paces benchgen; only benchgen's rates need it
+ * exact.
  */
 #ifndef NFGUEST_TIMER_H
 #define NFGUEST_TIMER_H
