@@ -259,6 +259,7 @@ static void vhost_destroy_device(int vid)
 	atomic_store(&p->dp.vid, -1);
 	atomic_store(&p->dp.tx_enabled, 0);
 	atomic_store(&p->vring_en, 0);
+	p->nb_rxq = 0; /* the guest's queue pairs are gone with it (ctl "queue_pairs") */
 	/* Returns only when no lcore can still be using vid. */
 	ports_sync(g_pt);
 	ports_unlock(g_pt);
