@@ -19,6 +19,7 @@
  * repeated (END every 20 ms until its RESULT comes; RESULT on every END).
  */
 #include "guest/benchnet.h"
+#include "guest/benchstat.h"
 #include "guest/bootinfo.h"
 #include "guest/cmdline.h"
 #include "guest/errno.h"
@@ -41,11 +42,6 @@
 #define DRAIN_IDLE_US 50000   /* the sink's drain: 50 ms without a frame */
 #define DRAIN_MAX_US  1000000 /* ... at most 1 s, as nfv-trafgen */
 #define MAX_POINTS    8
-
-/* Latency histogram: exact below 64 cycles, then 32 buckets per power of
- * two (at most 1/32 = 3 % relative error); 1920 buckets cover 64 bits. */
-#define HIST_SUB     32
-#define HIST_BUCKETS (2 * HIST_SUB + 58 * HIST_SUB)
 
 #define SYNC_PROBES  64
 #define SYNC_WAIT_US 100000
@@ -81,8 +77,8 @@ struct trial_res {
 };
 
 static struct vnet bn_nic;
-static uint16_t filled[VQ_MAX_SIZE]; /* frame length whose payload a TX buffer holds */
-static uint64_t hist[HIST_BUCKETS];
+static uint16_t filled[VQ_MAX_SIZE];   /* frame length whose payload a TX buffer holds */
+static uint64_t hist[BS_HIST_BUCKETS]; /* latency in TSC cycles (benchstat.h) */
 
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
@@ -245,17 +241,10 @@ static int gen_trial(struct gen *g, uint64_t rate, struct trial_res *r)
 		gen_rx_drop();
 	}
 	r->dur_us = timer_us_since(start);
-	if (rate) {
-		/* Frames due that the generator did not get to (its vCPU did not
-		 * run): offered and lost, so a rate passes only if it was really
-		 * offered. One burst of slack. */
-		uint64_t due = r->dur_us * rate / 1000000;
-
-		if (due > r->offered + BATCH) {
-			r->late = due - r->offered;
-			r->offered = due;
-		}
-	}
+	/* Frames due that the generator did not get to (its vCPU did not run):
+	 * offered and lost, so a rate passes only if it was really offered. */
+	r->late = bs_late(rate, r->dur_us, r->offered, BATCH);
+	r->offered += r->late;
 	deadline = timer_deadline(g->result_ms * 1000);
 	last_end = 0;
 	while (!timer_expired(deadline)) {
@@ -347,10 +336,7 @@ static uint64_t search(struct gen *g, const char *phase, uint64_t tol_ppm, uint6
 			lo = rate;
 		else
 			hi = rate;
-		/* bisection; above a passing rate at most a doubling (as nfv-trafgen) */
-		rate = lo + (hi - lo) / 2;
-		if (lo > 0 && rate / 2 > lo)
-			rate = 2 * lo;
+		rate = bs_next_rate(lo, hi); /* as nfv-trafgen */
 	}
 	return lo;
 }
@@ -439,20 +425,14 @@ static int sync(struct gen *g)
 			struct bn_ctrl c;
 
 			while (vnet_recv(&bn_nic, &f, &len, &id)) {
-				uint64_t t4 = rdtsc();
+				uint64_t t4 = rdtsc(), off, rtt;
 
 				if (parse(f, len, &d, &c) == 2 && c.type == CTRL_SYNC_REPLY &&
-				    c.v[0] == t1 && c.v[2] >= c.v[1] &&
-				    t4 - t1 >= c.v[2] - c.v[1]) {
-					uint64_t rtt = (t4 - t1) - (c.v[2] - c.v[1]);
-
-					/* offset = ((t2 - t1) + (t3 - t4)) / 2, mod 2^64 */
+				    c.v[0] == t1 &&
+				    !bs_clock_offset(t1, c.v[1], c.v[2], t4, &off, &rtt)) {
 					if (rtt < best) {
 						best = rtt;
-						g->offset = (c.v[1] - t1) +
-							    (uint64_t)((int64_t)((c.v[2] - c.v[1]) -
-										 (t4 - t1)) /
-								       2);
+						g->offset = off;
 					}
 					got = 1;
 					answered++;
@@ -537,44 +517,10 @@ struct sink {
 	uint64_t result[8];
 };
 
-static unsigned int hist_bucket(uint64_t v)
+/* hist_ns: a latency percentile (per mille) in ns. */
+static uint64_t hist_ns(uint64_t n, uint64_t permille)
 {
-	unsigned int msb, shift;
-
-	if (v < 2 * HIST_SUB)
-		return (unsigned int)v;
-	msb = 63u - (unsigned int)__builtin_clzll(v);
-	shift = msb - 5;
-	return 2 * HIST_SUB + (msb - 6) * HIST_SUB + (unsigned int)((v >> shift) - HIST_SUB);
-}
-
-/* hist_value: the middle of bucket b, in cycles. */
-static uint64_t hist_value(unsigned int b)
-{
-	unsigned int shift;
-
-	if (b < 2 * HIST_SUB)
-		return b;
-	shift = (b - 2 * HIST_SUB) / HIST_SUB + 1;
-	return (((uint64_t)HIST_SUB + (b - 2 * HIST_SUB) % HIST_SUB) << shift) +
-	       (1ull << shift) / 2;
-}
-
-/* hist_pct: nearest-rank percentile (per mille) in ns. */
-static uint64_t hist_pct(uint64_t n, uint64_t permille)
-{
-	uint64_t rank = (n * permille + 999) / 1000, cum = 0;
-
-	if (!n)
-		return 0;
-	if (!rank)
-		rank = 1;
-	for (unsigned int b = 0; b < HIST_BUCKETS; b++) {
-		cum += hist[b];
-		if (cum >= rank)
-			return hist_value(b) * 1000000ull / timer_tsc_khz();
-	}
-	return 0;
+	return bs_hist_pct(hist, n, permille) * 1000000ull / timer_tsc_khz();
 }
 
 static void sink_reset(struct sink *s, uint32_t trial)
@@ -589,10 +535,10 @@ static void sink_finish(struct sink *s, const uint8_t *gen_mac)
 {
 	s->result[0] = s->rx;
 	s->result[1] = s->reorder;
-	s->result[2] = hist_pct(s->nlat, 500);
-	s->result[3] = hist_pct(s->nlat, 900);
-	s->result[4] = hist_pct(s->nlat, 990);
-	s->result[5] = hist_pct(s->nlat, 999);
+	s->result[2] = hist_ns(s->nlat, 500);
+	s->result[3] = hist_ns(s->nlat, 900);
+	s->result[4] = hist_ns(s->nlat, 990);
+	s->result[5] = hist_ns(s->nlat, 999);
 	s->result[6] = s->skew;
 	s->result[7] = s->nlat;
 	s->answered = s->cur;
@@ -637,7 +583,7 @@ void mode_benchsink(void)
 				/* below zero: the clock offset's error exceeds the
 				 * latency; counted, not timed */
 				if ((int64_t)(now - d.tsc) >= 0) {
-					hist[hist_bucket(now - d.tsc)]++;
+					hist[bs_hist_bucket(now - d.tsc)]++;
 					s.nlat++;
 				} else {
 					s.skew++;
