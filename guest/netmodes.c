@@ -89,8 +89,9 @@ static unsigned int bring_up(const char *mode, unsigned int need)
 	}
 	for (i = 0; i < need; i++) {
 		vnet_mac_str(nics[i].mac, mac);
-		printk("nfguest: %s ready %s mac=%s rxq=%u txq=%u %s\n", mode, nics[i].name, mac,
-		       nics[i].rx.size, nics[i].tx.size, irq ? "irq" : "poll");
+		printk("nfguest: %s ready %s mac=%s rxq=%u txq=%u %s tsc_khz=%lu\n", mode,
+		       nics[i].name, mac, nics[i].rx.size, nics[i].tx.size, irq ? "irq" : "poll",
+		       (unsigned long)timer_tsc_khz());
 	}
 	return need;
 }
@@ -175,6 +176,8 @@ void mode_gen(void)
 	last_progress = rdtsc();
 	while (!vnet_tx_idle(n) && timer_us_since(last_progress) < timeout_ms * 1000)
 		cpu_relax();
+	printk("nfguest: gen kicks=%lu tx_full=%lu\n", (unsigned long)n->tx.kicks,
+	       (unsigned long)n->tx_full);
 	printk("nfguest: gen tx=%lu pps=%lu\n", (unsigned long)sent,
 	       (unsigned long)pps(sent, timer_us_since(start)));
 }
@@ -232,6 +235,7 @@ void mode_sink(void)
 	if (n->irq_mode)
 		printk("nfguest: sink irqs=%lu runts=%lu bad_used=%lu\n", (unsigned long)n->irqs,
 		       (unsigned long)n->rx_runts, (unsigned long)n->rx.bad_used);
+	printk("nfguest: sink kicks=%lu\n", (unsigned long)n->rx.kicks);
 	printk("nfguest: sink rx=%lu bad=%lu pps=%lu\n", (unsigned long)rx, (unsigned long)bad,
 	       (unsigned long)(rx > 1 ? pps(rx - 1, (last - first) * 1000 / timer_tsc_khz()) : 0));
 }
