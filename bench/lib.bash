@@ -70,6 +70,11 @@ bench_vf_prepare() {
 	d=$VF_SYS/$pf
 	[ -e "$d/sriov_totalvfs" ] || { VF_WHY="NFV_HW_PF=$pf: no $d/sriov_totalvfs (not an SR-IOV PF)"; return 1; }
 	[ "$(cat "$d/sriov_totalvfs")" -ge 4 ] || { VF_WHY="NFV_HW_PF=$pf offers $(cat "$d/sriov_totalvfs") VFs; vf-pvp needs 4"; return 1; }
+	v=$(cat "$d/vendor") id=$(cat "$d/sriov_vf_device" 2>/dev/null)
+	case $v:$id in 0x1af4:1041 | 0x1af4:1000) ;; *) # before touching the host
+		VF_WHY="NFV_HW_PF=$pf: its VFs are ${v#0x}:${id:-unknown}: nfguest drives only virtio-net VFs (1af4:1041); this NIC's VF needs a guest with its own driver"
+		return 1 ;;
+	esac
 	VF_PFNET=$(ls "$d/net" 2>/dev/null | head -1)
 	[ -n "$VF_PFNET" ] || { VF_WHY="NFV_HW_PF=$pf has no netdev (bind its kernel driver: the VF MACs are set through it)"; return 1; }
 	[ -d /sys/bus/pci/drivers/vfio-pci ] || modprobe vfio-pci 2>/dev/null

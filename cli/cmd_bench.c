@@ -210,9 +210,41 @@ static bool nvme_present(void)
 	return found;
 }
 
+static long read_hex(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lx", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* The PF's VFs (vendor = the PF's, device from sriov_vf_device) must be
+ * virtio-net: the only NIC nfguest drives. */
+static bool vf_is_virtio_net(const char *pf, char *why, size_t len)
+{
+	char p[PATH_MAX];
+	long vendor, device;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/vendor", pf);
+	vendor = read_hex(p);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_vf_device", pf);
+	device = read_hex(p);
+	if (vendor == 0x1af4 && (device == 0x1041 || device == 0x1000))
+		return true;
+	snprintf(why, len,
+		 "NFV_HW_PF=%s: its VFs are %04lx:%04lx; the VM side is nfguest, which drives "
+		 "only virtio-net VFs (1af4:1041)",
+		 pf, vendor, device);
+	return false;
+}
+
 /* vf-pvp: the PF named by NFV_HW_PF (bench/lib.bash takes 4 of its VFs),
- * then what the VM side needs. Whether the VFs are virtio-net (the only
- * VFs nfguest drives) is known once they exist: bench.sh checks that. */
+ * virtio-net VFs, then what the VM side needs. */
 static int check_vf(const struct bench_env *env, char *why, size_t len)
 {
 	const char *pf = getenv("NFV_HW_PF");
@@ -238,6 +270,8 @@ static int check_vf(const struct bench_env *env, char *why, size_t len)
 			 p, total);
 		return -ENODEV;
 	}
+	if (!vf_is_virtio_net(pf, why, len))
+		return -ENODEV;
 	ret = check_vm_dpdk("vf-pvp", env, why, len);
 	if (!ret && access("/sys/bus/pci/drivers/vfio-pci", F_OK) &&
 	    access("/sys/module/vfio_pci", F_OK)) {
