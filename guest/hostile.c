@@ -208,8 +208,8 @@ void mode_msix_garbage(void)
 		uint32_t data = (uint32_t)rnd() & ~0x700u; /* fixed delivery mode */
 
 		if (tbl_off + 16ull * e + 16 > bar.size || a + 16 > bar_end)
-			e = 0, a = vd->msix_table;
-		mmio_write32(a + 12, 1); /* mask while rewriting, as a driver would */
+			a = vd->msix_table; /* the BAR ends before: entry 0 instead */
+		mmio_write32(a + 12, 1);    /* mask while rewriting, as a driver would */
 		mmio_write32(a, (uint32_t)addr);
 		mmio_write32(a + 4, (uint32_t)(addr >> 32));
 		mmio_write32(a + 8, data);

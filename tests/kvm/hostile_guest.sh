@@ -25,7 +25,7 @@ NFGUEST=$BUILD/guest/nfguest.elf
 [ "$(free_hugepages_2m)" -ge 160 ] || skip_all "needs 160 free 2M hugepages (have $(free_hugepages_2m))"
 orch_l1_prepare
 COUNT=${HOSTILE_COUNT:-800}
-RATE=${HOSTILE_RATE:-400}
+RATE=${HOSTILE_RATE:-300}
 HOSTILE_MS=${HOSTILE_MS:-6000}
 MODES=${HOSTILE_MODES:-serial_flood notify_spin msix_garbage pci_garbage triple_fault}
 T=${HOSTILE_TIMEOUT:-120}
