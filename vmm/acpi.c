@@ -391,7 +391,7 @@ static size_t build_pci_aml(struct aml *a, const struct acpi_config *cfg)
 	aml_name_int(a, "_SEG", 0);
 	aml_name_int(a, "_BBN", 0);
 	aml_crs_open(a);
-	res_word(a, RES_TYPE_BUS, 0, 0, (uint16_t)((PCI_ECAM_SIZE >> 20) - 1));
+	res_word(a, RES_TYPE_BUS, 0, 0, PCI_LAST_BUS);
 	/* IO(Decode16, 0xCF8, 0xCF8, 1, 8): the config mechanism itself. */
 	aml_byte(a, 0x47);
 	aml_byte(a, 0x01);
@@ -605,8 +605,7 @@ int acpi_write(struct guest_mem *mem, const struct acpi_config *cfg)
 	h = (struct acpi_header *)AT(mcfg);
 	header(h, "MCFG", (uint32_t)mcfg_len, 1);
 	{
-		struct mcfg_alloc a = {PCI_ECAM_BASE, 0, 0, (uint8_t)((PCI_ECAM_SIZE >> 20) - 1),
-				       0};
+		struct mcfg_alloc a = {PCI_ECAM_BASE, 0, 0, PCI_LAST_BUS, 0};
 
 		memcpy(AT(mcfg) + sizeof(*h) + 8, &a, sizeof(a));
 	}

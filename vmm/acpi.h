@@ -3,7 +3,8 @@
  * (rev 6, not hardware-reduced: PM1a event/control blocks at the ports of
  * vmm/layout.h, SCI on IRQ 9, reset by writing 0xFE to the i8042), FACS, DSDT
  * (\_S5 plus caller-supplied AML), MADT (a LAPIC per vCPU, the IOAPIC,
- * IRQ0 -> GSI 2, SCI level/active-high) and MCFG (the ECAM, buses 0-255),
+ * IRQ0 -> GSI 2, SCI level/active-high) and MCFG (the ECAM, buses 0 to
+ * PCI_LAST_BUS),
  * all in [RSDP_ADDR, BIOS_AREA_END). */
 #ifndef NFV_VMM_ACPI_H
 #define NFV_VMM_ACPI_H
@@ -32,7 +33,7 @@ struct acpi_config {
 	unsigned ncpus;	    /* 1..255; LAPIC IDs 0..ncpus-1 */
 	unsigned ioapic_id; /* IOAPIC ID (same as the MP table's) */
 	/* Describe PCI bus 0 in the DSDT: \_SB.PCI0 (PNP0A08/PNP0A03, segment
-	 * 0, buses 0-255, I/O 0xCF8-0xCFF, I/O windows 0-0xCF7 and 0xD00-0xFFFF,
+	 * 0, buses 0 to PCI_LAST_BUS, I/O 0xCF8-0xCFF, I/O windows 0-0xCF7 and 0xD00-0xFFFF,
 	 * memory PCI_MMIO32_BASE..PCI_MMIO32_END and, if pci_mmio64_size is not 0,
 	 * the prefetchable 64-bit window) and \_SB.MRES (PNP0C02) reserving the
 	 * ECAM. No _PRT: devices use MSI/MSI-X. */

@@ -40,6 +40,12 @@
 #define IOAPIC_ADDR	   0xfec00000ull
 #define LAPIC_ADDR	   0xfee00000ull
 
+/* The last bus the guest is told about (MCFG, \_SB.PCI0 bus range). Only
+ * bus 0 exists (vmm/pci.h); announcing 0-255 makes Linux probe 255 empty
+ * buses one config read per slot (pcibios_fixup_peer_bridges), which
+ * costs thousands of VM exits at boot. The ECAM window stays 256 MiB. */
+#define PCI_LAST_BUS 0
+
 /* I/O ports. */
 #define PORT_COM1	   0x3f8
 #define PORT_I8042_DATA	   0x60

@@ -318,6 +318,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	cfg.hooks =
 	    (struct vm_hooks){.setup = pci_vm_setup, .teardown = pci_vm_teardown, .opaque = &pci};
+	cfg.pci = true;
+	cfg.ram_shared = pci.n_net > 0;
+	for (i = 0; i < pci.n_vfio; i++)
+		if (pci.vfio[i].kind == VFIO_DEV_USER)
+			cfg.ram_shared = true;
 	ret = vm_create(&cfg, &vm);
 	if (ret)
 		return 1;

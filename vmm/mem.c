@@ -131,6 +131,18 @@ int hugepages_check_free(const char *sysfs_root, enum hugepage_kind kind, uint64
 	return -ENOMEM;
 }
 
+/* Split [base, base+size) around the PCI hole; regions carry mem->fd. */
+static void fill_regions(struct guest_mem *mem)
+{
+	size_t i;
+
+	mem->nregions = guest_mem_layout(mem->size, mem->regions);
+	for (i = 0; i < mem->nregions; i++) {
+		mem->regions[i].hva = (uint8_t *)mem->base + mem->regions[i].fd_offset;
+		mem->regions[i].fd = mem->fd;
+	}
+}
+
 int guest_mem_create(uint64_t size, enum hugepage_kind kind, struct guest_mem **out)
 {
 	static const unsigned memfd_flags[] = {
@@ -141,7 +153,6 @@ int guest_mem_create(uint64_t size, enum hugepage_kind kind, struct guest_mem **
 	uint64_t page = hugepage_size(kind);
 	struct guest_mem *mem;
 	char msg[512];
-	size_t i;
 	int ret;
 
 	if ((unsigned)kind > HUGEPAGES_1G)
@@ -197,11 +208,7 @@ int guest_mem_create(uint64_t size, enum hugepage_kind kind, struct guest_mem **
 	}
 	/* Guest RAM has no place in a VMM core dump. */
 	madvise(mem->base, size, MADV_DONTDUMP);
-	mem->nregions = guest_mem_layout(size, mem->regions);
-	for (i = 0; i < mem->nregions; i++) {
-		mem->regions[i].hva = (uint8_t *)mem->base + mem->regions[i].fd_offset;
-		mem->regions[i].fd = mem->fd;
-	}
+	fill_regions(mem);
 	*out = mem;
 	return 0;
 
@@ -212,12 +219,69 @@ err_free:
 	return ret;
 }
 
+/* Private anonymous memory starting on a 2 MiB boundary: KVM maps a guest
+ * 2 MiB page with one NPT/EPT entry only if its host address is 2 MiB
+ * aligned too (guest RAM regions start on 2 MiB boundaries). */
+static void *map_thp_aligned(uint64_t size)
+{
+	const uint64_t align = 2ull << 20;
+	uint8_t *p, *a;
+	uint64_t head;
+
+	p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	a = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	head = (uint64_t)(a - p);
+	if (head)
+		munmap(p, head);
+	munmap(a + size, align - head);
+	return a;
+}
+
+int guest_mem_create_private(uint64_t size, struct guest_mem **out)
+{
+	struct guest_mem *mem;
+	int ret;
+
+	if (size == 0 || size % 4096) {
+		pr_err("guest memory size %" PRIu64
+		       " bytes is not a positive multiple of 4 KiB; round --memory up",
+		       size);
+		return -EINVAL;
+	}
+	mem = calloc(1, sizeof(*mem));
+	if (!mem)
+		return -ENOMEM;
+	mem->size = size;
+	mem->page_size = 4096;
+	mem->fd = -1;
+	mem->base = map_thp_aligned(size);
+	if (mem->base == MAP_FAILED) {
+		ret = -errno;
+		pr_err("mapping %" PRIu64 " MiB of guest RAM: %s", size >> 20, strerror(-ret));
+		free(mem);
+		return ret;
+	}
+	/* Transparent huge pages where the host allows them: KVM then maps
+	 * guest RAM with 2 MiB NPT/EPT entries, one nested page fault per
+	 * 2 MiB touched instead of one per 4 KiB (tens of thousands fewer
+	 * exits while Linux boots). Advice only: failure changes nothing. */
+	madvise(mem->base, size, MADV_HUGEPAGE);
+	madvise(mem->base, size, MADV_DONTDUMP);
+	fill_regions(mem);
+	*out = mem;
+	return 0;
+}
+
 void guest_mem_destroy(struct guest_mem *mem)
 {
 	if (!mem)
 		return;
 	munmap(mem->base, mem->size);
-	close(mem->fd);
+	if (mem->fd >= 0)
+		close(mem->fd);
 	free(mem);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Guest RAM: one shared (hugepage or plain) memfd, mapped MAP_SHARED and
- * preallocated when on hugepages, split around the 32-bit PCI hole. The one checked
+ * preallocated when on hugepages, or private anonymous memory when nothing
+ * else maps it (guest_mem_create_private), split around the 32-bit PCI hole. The one checked
  * guest-address gate of the VMM: every access to guest memory goes through
  * guest_mem_ptr() (or the copy helpers built on it). */
 #ifndef NFV_VMM_MEM_H
@@ -30,6 +31,11 @@ struct mem_region {
  * multiple of the page size (-EINVAL otherwise). Nothing is left behind on
  * failure (memfd pages are freed with the fd). */
 int guest_mem_create(uint64_t size, enum hugepage_kind kind, struct guest_mem **out);
+/* Plain guest RAM that no other process maps (no vhost-user or vfio-user
+ * device): private anonymous memory, allocated as the guest touches it and
+ * advised for transparent huge pages. Regions have fd -1, so it cannot be
+ * shared later. size must be a positive multiple of 4 KiB (-EINVAL). */
+int guest_mem_create_private(uint64_t size, struct guest_mem **out);
 void guest_mem_destroy(struct guest_mem *mem);
 
 uint64_t guest_mem_size(const struct guest_mem *mem);

@@ -23,6 +23,7 @@
 #include "vmm/cpuid.h"
 #include "vmm/i8042.h"
 #include "vmm/layout.h"
+#include "vmm/pci.h"
 #include "vmm/rtc.h"
 #include "vmm/serial.h"
 #include "vmm/vcpu.h"
@@ -382,8 +383,14 @@ static int setup_vcpus(struct vm *vm)
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	unsigned i, cap;
+	bool tsc_deadline;
 	int ret;
 
+	/* KVM emulates the TSC-deadline LAPIC timer but does not list it in
+	 * KVM_GET_SUPPORTED_CPUID. Without it Linux calibrates the LAPIC
+	 * timer against the PIT at boot (slow, and under nesting it can fail
+	 * and leave the PIT as the only clock event device). */
+	tsc_deadline = kvm_check_cap(vm->kvm, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	ret = kvm_get_supported_cpuid(vm->kvm, &supported);
 	if (ret)
 		return ret;
@@ -401,6 +408,8 @@ static int setup_vcpus(struct vm *vm)
 			pr_err("shaping CPUID for vCPU %u: %s", i, strerror(-ret));
 			goto out;
 		}
+		if (tsc_deadline)
+			cpuid_enable_tsc_deadline(c);
 		ret = vcpu_create(&env, i, vm->cfg.pinned ? vm->cfg.pin[i] : -1, c, &vm->vcpus[i]);
 		if (ret)
 			goto out;
@@ -432,6 +441,9 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	    .ncpus = cfg->vcpus,
 	    .dsdt_aml = cfg->dsdt_aml,
 	    .dsdt_aml_len = cfg->dsdt_aml_len,
+	    .pci = cfg->pci,
+	    .pci_mmio64_base = cfg->pci ? pci_mmio64_base(cfg->mem_size) : 0,
+	    .pci_mmio64_size = cfg->pci ? PCI_MMIO64_SIZE : 0,
 	};
 	struct vm *vm;
 	int ret;
@@ -466,7 +478,10 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	ret = open_serial_out(vm);
 	if (ret)
 		goto err;
-	ret = guest_mem_create(cfg->mem_size, cfg->hugepages, &vm->mem);
+	if (cfg->hugepages == HUGEPAGES_NONE && !cfg->ram_shared)
+		ret = guest_mem_create_private(cfg->mem_size, &vm->mem);
+	else
+		ret = guest_mem_create(cfg->mem_size, cfg->hugepages, &vm->mem);
 	if (ret)
 		goto err;
 	ret = boot_load(vm->mem, &bc, &vm->boot);

@@ -42,6 +42,10 @@ struct vm_config {
 	const char *cmdline; /* NULL: "" */
 	uint64_t mem_size;   /* >= VM_MIN_MEMORY, multiple of the page size */
 	enum hugepage_kind hugepages;
+	/* Another process maps guest RAM (vhost-user, vfio-user): plain RAM
+	 * (HUGEPAGES_NONE) is then a shared memfd; otherwise it is private
+	 * anonymous memory with transparent huge pages (vmm/mem.h). */
+	bool ram_shared;
 	unsigned vcpus;		     /* 1..VM_MAX_VCPUS */
 	int pin[VM_MAX_VCPUS];	     /* host CPU per vCPU, when pinned */
 	bool pinned;		     /* false: vCPU threads float */
@@ -50,8 +54,12 @@ struct vm_config {
 	const char *serial_file;     /* NULL: COM1 on stdout/stdin */
 	uint64_t serial_limit;	     /* serial_file is emptied at this size; 0: never */
 	const char *kvm_dev;	     /* NULL: /dev/kvm */
-	const void *dsdt_aml;	     /* extra DSDT AML (PCI root bridge), may be NULL */
+	const void *dsdt_aml;	     /* extra DSDT AML, may be NULL */
 	size_t dsdt_aml_len;
+	/* The hooks build PCI bus 0 (vmm/pci_vm.h): describe it to the guest
+	 * as an ACPI host bridge (\_SB.PCI0 with its windows, vmm/acpi.h), so
+	 * Linux enumerates it through ACPI instead of legacy probing. */
+	bool pci;
 	struct vm_hooks hooks;
 	enum vmm_seccomp_mode seccomp; /* sandbox entered in vm_run() (default on) */
 	const struct vmm_jail *jail;   /* NULL or no dir: no jail; entered before the sandbox */

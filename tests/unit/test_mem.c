@@ -191,6 +191,46 @@ static void test_create_plain(void **state)
 	guest_mem_destroy(mem);
 }
 
+/* Private RAM above the PCI hole: 4.5 GiB of address space, only the
+ * touched pages are ever allocated. */
+static void test_create_private(void **state)
+{
+	const uint64_t size = 4608 * MiB;
+	const struct mem_region *r;
+	struct guest_mem *mem;
+	uint8_t buf[4] = {5, 6, 7, 8}, out[4];
+
+	assert_int_equal(guest_mem_create_private(0, &mem), -EINVAL);
+	assert_int_equal(guest_mem_create_private(16 * MiB + 1, &mem), -EINVAL);
+	assert_int_equal(guest_mem_create_private(size, &mem), 0);
+	assert_int_equal(guest_mem_size(mem), size);
+	assert_int_equal(guest_mem_page_size(mem), 4096);
+	assert_int_equal(guest_mem_regions(mem, &r), 2);
+	/* 2 MiB aligned, so KVM can map transparent huge pages 2 MiB at a time. */
+	assert_int_equal((uintptr_t)r[0].hva % (2 * MiB), 0);
+	assert_int_equal((uintptr_t)r[1].hva % (2 * MiB), 0);
+	/* Nothing to hand to a vhost-user or vfio-user peer. */
+	assert_int_equal(r[0].fd, -1);
+	assert_int_equal(r[1].fd, -1);
+	assert_int_equal(r[0].gpa, 0);
+	assert_int_equal(r[0].size, 3 * GiB);
+	assert_int_equal(r[1].gpa, 4 * GiB);
+	assert_int_equal(r[1].size, size - 3 * GiB);
+	/* The last byte of RAM is at 4 GiB + 1.5 GiB - 1, the hole is not RAM. */
+	assert_int_equal(guest_mem_write(mem, 4 * GiB + (size - 3 * GiB) - 4, buf, 4), 0);
+	assert_int_equal(guest_mem_read(mem, 4 * GiB + (size - 3 * GiB) - 4, out, 4), 0);
+	assert_memory_equal(buf, out, 4);
+	assert_memory_equal((uint8_t *)r[1].hva + (size - 3 * GiB) - 4, buf, 4);
+	assert_int_equal(guest_mem_read(mem, 3 * GiB, out, 1), -EFAULT);
+	assert_int_equal(guest_mem_read(mem, 4 * GiB + (size - 3 * GiB), out, 1), -EFAULT);
+	/* Low and high RAM are distinct memory. */
+	assert_int_equal(guest_mem_write(mem, 0, "lo", 2), 0);
+	assert_int_equal(guest_mem_write(mem, 4 * GiB, "hi", 2), 0);
+	assert_int_equal(guest_mem_read(mem, 0, out, 2), 0);
+	assert_memory_equal(out, "lo", 2);
+	guest_mem_destroy(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +241,7 @@ int main(void)
 	    cmocka_unit_test(test_hugepages_short),
 	    cmocka_unit_test(test_page_sizes),
 	    cmocka_unit_test(test_create_plain),
+	    cmocka_unit_test(test_create_private),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
