@@ -137,6 +137,7 @@ static const struct mode modes[] = {
     {"benchgen", "RFC 2544 search against a benchsink VM", mode_benchgen},
     {"benchsink", "count and time benchgen's trials", mode_benchsink},
     {"pci-probe", "BAR, DMA and MSI-X on a passthrough test function", mode_pci_probe},
+    {"memprobe", "write and read back pages of every RAM range", mode_memprobe},
     {"serial_flood", "hostile: flood COM1 for ms=", mode_serial_flood},
     {"notify_spin", "hostile: spin on virtio notify registers", mode_notify_spin},
     {"msix_garbage", "hostile: program MSI-X with garbage", mode_msix_garbage},

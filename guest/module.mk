@@ -6,6 +6,7 @@ GUEST_C_SRCS := main.c diag.c bootinfo.c e820.c cmdline.c format.c printk.c seri
 	paging.c idt.c timer.c acpi.c acpi_tables.c mptable.c mp_tables.c lapic.c smp.c power.c \
 	pci.c virtio.c virtq.c vnet.c netmodes.c pciprobe.c hostile.c
 GUEST_C_SRCS += benchnet.c benchstat.c
+GUEST_C_SRCS += memplan.c memprobe.c
 GUEST_S_SRCS := entry.S trampoline.S
 GUEST_OBJS := $(GUEST_C_SRCS:%.c=$(BUILD)/guest/%.o) $(GUEST_S_SRCS:%.S=$(BUILD)/guest/%.o)
 GUEST_ELF := $(BUILD)/guest/nfguest.elf
@@ -36,4 +37,5 @@ $(GUEST_ELF): $(GUEST_OBJS) guest/nfguest.ld
 GUEST_HOST_OBJS := $(addprefix $(BUILD)/obj/guest/,format.o cmdline.o e820.o acpi_tables.o mp_tables.o \
 	virtq.o)
 $(eval $(call unit_test,test_guest,$(GUEST_HOST_OBJS)))
+$(eval $(call unit_test,test_memplan,$(BUILD)/obj/guest/memplan.o))
 $(eval $(call unit_test,test_benchstat,$(BUILD)/obj/guest/benchstat.o))

@@ -38,5 +38,7 @@ void mode_reset(void);
 
 /* pciprobe.c */
 void mode_pci_probe(void);
+/* memprobe.c */
+void mode_memprobe(void);
 
 #endif

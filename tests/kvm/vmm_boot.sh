@@ -6,7 +6,8 @@
 #    read as all ones and are ignored, COM1 input reaches the guest,
 #    SIGTERM stops a halted guest cleanly, vCPU threads are named and pinned;
 #  - nfguest: reports the right CPU count and memory size with 1 and 2
-#    pinned vCPUs, on 2 MiB hugepages and on plain shared memory;
+#    pinned vCPUs, on 2 MiB hugepages and on plain memory; with 4608 MiB
+#    (above the PCI hole) pages above 4 GiB are written and read back;
 #  - guest RAM hugepages all return to the pool and no file is left.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
@@ -119,6 +120,12 @@ if [ -f "$NFGUEST" ]; then
 	fi
 	run "nfguest: 2 floating vCPUs say they float" 0 'threads float&&nfguest: ready cpus=2' \
 		--kernel "$NFGUEST" --memory 64M --vcpus 2 --hugepages none --cmdline mode=hello
+	# Above the PCI hole: RAM 0-3 GiB and 4-5.5 GiB. Plain memory is
+	# allocated lazily, so this fits an L1 with less RAM than the guest;
+	# memprobe writes 6 pages (3 above 4 GiB) and reads them all back.
+	run "nfguest: 4608M (above the PCI hole) reports its memory, RAM above 4 GiB reads back" 0 \
+		'nfguest: memprobe ok pages=6 above_4g=3 top=0x160000000 mem_mb=4608&&guest powered off' \
+		--kernel "$NFGUEST" --memory 4608M --hugepages none --cmdline mode=memprobe
 else
 	tap_skip "nfguest runs" "$NFGUEST not built"
 fi
