@@ -24,7 +24,7 @@ for l in net_vhost mempool_ring; do
 	f=$(ls "${PMDS[0]}"/librte_$l.so* 2>/dev/null | head -n1)
 	[ -n "$f" ] && DLIBS+=(-d "$f")
 done
-T=${NET_TEST_TIMEOUT:-300}
+T=${NET_TEST_TIMEOUT:-120} # per wait; the whole script stays under run.sh's TEST_TIMEOUT
 
 dpdk-testpmd -l 0,1 --no-pci --in-memory -m 64 "${DLIBS[@]}" \
 	--vdev "net_vhost0,iface=$TEST_TMP/vh0.sock" --vdev "net_vhost1,iface=$TEST_TMP/vh1.sock" \
@@ -39,16 +39,24 @@ if [ ! -S "$TEST_TMP/vh1.sock" ]; then
 fi
 
 vm() { # NAME SOCKET CMDLINE: nfguest in nfvisor-vmm, 64 MiB on 2M hugepages
+	: >"$TEST_TMP/$1.log" # exists before the background job opens it
 	"$VMM" --kernel "$NFGUEST" --memory 64M --hugepages 2M --vcpus 1 \
 		--net "vhost-user:$2" --cmdline "$3" </dev/null >"$TEST_TMP/$1.log" 2>&1 &
 	track_pid $!
 	eval "PID_$1=$!"
 }
-wait_ready() {
+wait_ready() { # NAME: its ready line within $T s, else a failure with its log
 	for _ in $(seq $((T * 5))); do
 		grep -aq ' ready ' "$TEST_TMP/$1.log" && return 0
 		sleep 0.2
 	done
+	local p=PID_$1 t
+	tap_fail "$1 printed no ready line within ${T}s"
+	tap_diag <"$TEST_TMP/$1.log"
+	for t in /proc/${!p}/task/*; do # where each VMM thread waits
+		echo "$t $(cat "$t/comm" 2>/dev/null) $(cat "$t/wchan" 2>/dev/null)"
+	done | tap_diag
+	tap_diag <"$TEST_TMP/testpmd.log"
 	return 1
 }
 finish() { # NAME: wait up to $T s for the VM to end (else kill it), keep its exit code
@@ -57,6 +65,7 @@ finish() { # NAME: wait up to $T s for the VM to end (else kill it), keep its ex
 		kill -0 "${!p}" 2>/dev/null || break
 		sleep 0.2
 	done
+	kill -0 "${!p}" 2>/dev/null && echo "# $1 still running after ${T}s: killed"
 	kill -9 "${!p}" 2>/dev/null
 	wait "${!p}"
 	rc=$?
@@ -75,7 +84,7 @@ check() { # NAME REGEX DESCRIPTION
 
 for irq in 0 1; do
 	vm sink$irq "$TEST_TMP/vh1.sock" "mode=sink count=2000 irq=$irq idle_ms=30000"
-	wait_ready sink$irq
+	wait_ready sink$irq || tap_done
 	vm gen$irq "$TEST_TMP/vh0.sock" "mode=gen count=2000 size=64 rate=500 irq=$irq"
 	finish gen$irq
 	finish sink$irq
@@ -88,7 +97,7 @@ else
 	tap_fail "interrupt mode took no MSI-X interrupt"
 fi
 vm refl "$TEST_TMP/vh1.sock" "mode=reflect count=200 idle_ms=60000 irq=1"
-wait_ready refl
+wait_ready refl || tap_done
 vm gen2 "$TEST_TMP/vh0.sock" "mode=gen count=200 size=1514 rate=500"
 finish gen2
 finish refl
