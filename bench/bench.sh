@@ -171,7 +171,9 @@ run_point() {
 			FAILED=$((FAILED + 1)); return
 		fi
 	fi
+	local alive=1
 	while :; do
+		[ "$SCENARIO" = vm2vm ] && vm2vm_lines
 		n=$(wc -l <"$T/gen.out")
 		while [ "$seen" -lt "$n" ]; do
 			seen=$((seen + 1))
@@ -188,9 +190,10 @@ run_point() {
 					<<<"$line" >&2 ;;
 			esac
 		done
-		kill -0 "$GEN_PID" 2>/dev/null || break
+		# one more pass after the generator ended: its last lines
+		[ "$alive" = 1 ] || break
+		kill -0 "$GEN_PID" 2>/dev/null || { alive=0; continue; }
 		sleep 0.3
-		[ "$SCENARIO" = vm2vm ] && vm2vm_lines
 	done
 	wait "$GEN_PID" 2>/dev/null
 	GEN_PID=
