@@ -342,7 +342,7 @@ ver() {
 	elif [ "$SCENARIO" = vm2vm ]; then
 		echo "| topology | VM 1 (nfguest benchgen) virtio-net -> contender vhost-user port -> contender vhost-user port -> VM 2 (nfguest benchsink) virtio-net; unidirectional; VMs: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, 256 descriptors, one queue pair |"
 		echo "| generator | the search runs in VM 1 (same method as nfv-trafgen, integer rates); VM 2 counts each trial and returns its count, reordering and latency percentiles in a RESULT control frame through the DUT (END repeated every 20 ms until answered) |"
-		echo "| latency clock | VM 1 writes its TSC converted to VM 2's clock: the offset comes from 64 NTP-style probes through the DUT at idle, the one with the shortest round trip (error at most half of it: $(grep -ahom1 'rtt_ns=[0-9]*' "$T/gen.log" 2>/dev/null || echo 'rtt_ns=unknown') in the last point); percentiles from a log histogram (32 buckets per power of two, <= 3 % error) |"
+		echo "| latency clock | VM 1 writes its TSC converted to VM 2's clock: the offset comes from NTP-style probes through the DUT at idle (16 answered, at most 64 sent), the one with the shortest round trip (error at most half of it: $(grep -ahom1 'rtt_ns=[0-9]*' "$T/gen.log" 2>/dev/null || echo 'rtt_ns=unknown') in the last point); percentiles from a log histogram (32 buckets per power of two, <= 3 % error) |"
 	elif [ "$SCENARIO" = pvp ]; then
 		echo "| topology | trafgen virtio-user port 0 -> contender (VLAN 10) -> VM NIC 0 -> nfguest mode=fwd -> VM NIC 1 -> contender (VLAN 20) -> trafgen virtio-user port 1; unidirectional; VM: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, 256 descriptors |"
 	else

@@ -43,7 +43,8 @@
 #define DRAIN_MAX_US  1000000 /* ... at most 1 s, as nfv-trafgen */
 #define MAX_POINTS    8
 
-#define SYNC_PROBES  64
+#define SYNC_PROBES  64 /* at most: it stops after SYNC_ENOUGH answers */
+#define SYNC_ENOUGH  16
 #define SYNC_WAIT_US 100000
 
 enum ctrl_type {
@@ -408,10 +409,10 @@ static int wait_hello(struct gen *g, uint64_t first_ms)
  * (NTP's clock filter in its simplest form). */
 static int sync(struct gen *g)
 {
-	unsigned int answered = 0;
+	unsigned int i, answered = 0;
 	uint64_t best = ~0ull;
 
-	for (unsigned int i = 0; i < SYNC_PROBES; i++) {
+	for (i = 0; i < SYNC_PROBES && answered < SYNC_ENOUGH; i++) {
 		uint64_t t1 = rdtsc(), deadline = timer_deadline(SYNC_WAIT_US);
 		int got = 0;
 
@@ -449,7 +450,7 @@ static int sync(struct gen *g)
 		return -ETIMEDOUT;
 	}
 	g->sync_rtt = best;
-	printk("nfguest: benchgen sync probes=%u answered=%u rtt_ns=%lu\n", SYNC_PROBES, answered,
+	printk("nfguest: benchgen sync probes=%u answered=%u rtt_ns=%lu\n", i, answered,
 	       (unsigned long)(best * 1000000ull / timer_tsc_khz()));
 	return 0;
 }
