@@ -340,15 +340,20 @@ ver() {
 		echo "| topology | nfv-trafgen on VF 2 (${VF_BDF[2]:-}) -> NIC embedded switch -> VF 0 (${VF_BDF[0]:-}, VFIO) -> nfguest mode=fwd (MACs rewritten for VF 1's anti-spoofing check) -> VF 1 (${VF_BDF[1]:-}, VFIO) -> embedded switch -> VF 3 (${VF_BDF[3]:-}) -> nfv-trafgen; PF $NFV_HW_PF ($VF_PFNET, $(cat "/sys/class/net/$VF_PFNET/speed" 2>/dev/null || echo '?') Mb/s); VM: nfvisor-vmm, 1 vCPU, 64 MiB on 2 MiB hugepages |"
 		echo "| baseline | the port's line rate: speed / ((frame + 20 B preamble and gap) x 8), in results.json as line_rate_pps |"
 	elif [ "$SCENARIO" = vm2vm ]; then
-		echo "| topology | VM 1 (nfguest benchgen) virtio-net -> contender vhost-user port -> contender vhost-user port -> VM 2 (nfguest benchsink) virtio-net; unidirectional; VMs: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, 256 descriptors, one queue pair |"
+		echo "| topology | VM 1 (nfguest benchgen) virtio-net -> contender vhost-user port -> contender vhost-user port -> VM 2 (nfguest benchsink) virtio-net; unidirectional; VMs: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, one queue pair, ring size as the device offers (nfguest takes up to 1024) |"
 		echo "| generator | the search runs in VM 1 (same method as nfv-trafgen, integer rates); VM 2 counts each trial and returns its count, reordering and latency percentiles in a RESULT control frame through the DUT (END repeated every 20 ms until answered) |"
 		echo "| latency clock | VM 1 writes its TSC converted to VM 2's clock: the offset comes from NTP-style probes through the DUT at idle (16 answered, at most 64 sent), the one with the shortest round trip (error at most half of it: $(grep -ahom1 'rtt_ns=[0-9]*' "$T/gen.log" 2>/dev/null || echo 'rtt_ns=unknown') in the last point); percentiles from a log histogram (32 buckets per power of two, <= 3 % error) |"
 	elif [ "$SCENARIO" = pvp ]; then
-		echo "| topology | trafgen virtio-user port 0 -> contender (VLAN 10) -> VM NIC 0 -> nfguest mode=fwd -> VM NIC 1 -> contender (VLAN 20) -> trafgen virtio-user port 1; unidirectional; VM: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, 256 descriptors |"
+		echo "| topology | trafgen virtio-user port 0 -> contender (VLAN 10) -> VM NIC 0 -> nfguest mode=fwd -> VM NIC 1 -> contender (VLAN 20) -> trafgen virtio-user port 1; unidirectional; VM: nfvisor-vmm, nfguest.elf, 1 vCPU, 64 MiB on 2 MiB hugepages, polling virtio-net, ring size as the device offers (nfguest takes up to 1024) |"
 	else
 		echo "| topology | trafgen virtio-user port 0 (server) -> contender vhost-user port -> contender vhost-user port -> trafgen virtio-user port 1; unidirectional, one queue pair per port, 1024 descriptors |"
 	fi
-	echo "| switch config | nfvisor-switch: two vhost-user client ports, access VLAN 10, MAC learning (the rx port's MAC is learned before each trial); testpmd: io forwarding; OVS: bridge NORMAL action, dpdkvhostuserclient ports |"
+	case $SCENARIO in
+	vm2vm) echo "| switch config | nfvisor-switch: two vhost-user server ports (the VMs connect), access VLAN 10, MAC learning (the sink VM broadcasts before the first trial); testpmd: io forwarding between two net_vhost server ports; OVS: bridge NORMAL action, dpdkvhostuser ports |" ;;
+	pvp) echo "| switch config | nfvisor-switch: generator ports vhost-user client, VM ports server; a + VM NIC 0 in access VLAN 10, VM NIC 1 + b in VLAN 20, MAC learning; testpmd: io forwarding a<->NIC 0, NIC 1<->b; OVS: bridge NORMAL action, the same VLANs as access tags |" ;;
+	vf-pvp) echo "| switch config | none in software: the NIC's embedded switch forwards by the VF MACs |" ;;
+	*) echo "| switch config | nfvisor-switch: two vhost-user client ports, access VLAN 10, MAC learning (the rx port's MAC is learned before each trial); testpmd: io forwarding; OVS: bridge NORMAL action, dpdkvhostuserclient ports |" ;;
+	esac
 	echo "| frame sizes | $SIZES (with FCS; sent 4 bytes shorter) |"
 	echo "| frame content | Ethernet, EtherType 0x88b5, magic + trial id + sequence + TSC timestamp |"
 	echo "| trial length | ${TRIAL} s (+ up to 1 s drain, ends after 50 ms without a frame) |"
