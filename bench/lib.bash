@@ -151,7 +151,7 @@ bench_vfpvp_start() {
 		kill -0 "$VM_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "nfvisor bench: VM did not bring up its VFs: $(tail -3 "$T/vm.log" "$T/vm.err")" >&2
+	echo "nfvisor bench: VM did not bring up its VFs: $(tail -n 3 "$T/vm.log" "$T/vm.err")" >&2
 	return 1
 }
 
@@ -184,7 +184,7 @@ bench_pvp_start() {
 			--stats-period 3600 </dev/null >"$T/con.log" 2>&1 &
 		CON_PID=$! ;;
 	ovs) # NORMAL bridge, the same VLANs as the switch (access tags)
-		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30" j
+		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30"
 		bench_ovs_start || return 1
 		$V add-port br0 p0 tag=10 -- set Interface p0 type=dpdkvhostuserclient \
 			options:vhost-server-path="$T/a.sock" || return 1
@@ -192,8 +192,7 @@ bench_pvp_start() {
 		$V add-port br0 vm1 tag=20 -- set Interface vm1 type=dpdkvhostuser || return 1
 		$V add-port br0 p1 tag=20 -- set Interface p1 type=dpdkvhostuserclient \
 			options:vhost-server-path="$T/b.sock" || return 1
-		for j in $(seq 100); do [ -S "$T/ovs/vm1" ] && break; sleep 0.1; done
-		ln -sf "$T/ovs/vm0" "$T/vm0.sock" && ln -sf "$T/ovs/vm1" "$T/vm1.sock" || return 1 ;;
+		bench_ovs_socks || return 1 ;;
 	*) return 1 ;;
 	esac
 	local i
@@ -209,7 +208,7 @@ bench_pvp_start() {
 		kill -0 "$VM_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "nfvisor bench: VM did not bring up its NICs: $(tail -3 "$T/vm.log" "$T/vm.err")" >&2
+	echo "nfvisor bench: VM did not bring up its NICs: $(tail -n 3 "$T/vm.log" "$T/vm.err")" >&2
 	return 1
 }
 
@@ -238,8 +237,7 @@ bench_vm2vm_con() {
 		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30"
 		$V add-port br0 vm0 -- set Interface vm0 type=dpdkvhostuser || return 1
 		$V add-port br0 vm1 -- set Interface vm1 type=dpdkvhostuser || return 1
-		for i in $(seq 100); do [ -S "$T/ovs/vm1" ] && break; sleep 0.1; done
-		ln -sf "$T/ovs/vm0" "$T/vm0.sock" && ln -sf "$T/ovs/vm1" "$T/vm1.sock" || return 1 ;;
+		bench_ovs_socks || return 1 ;;
 	*) return 1 ;;
 	esac
 	for i in $(seq 300); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && return 0; sleep 0.1; done
@@ -274,12 +272,24 @@ bench_vm2vm_start() {
 		sleep 0.1
 	done
 	if ! grep -aq 'nfguest: benchsink ready' "$T/sink.log"; then
-		echo "nfvisor bench: sink VM did not bring up its NIC: $(tail -3 "$T/sink.log" "$T/sink.err")" >&2
+		echo "nfvisor bench: sink VM did not bring up its NIC: $(tail -n 3 "$T/sink.log" "$T/sink.err")" >&2
 		return 1
 	fi
 	VM_PIDS=
 	bench_vm_start gen "$T/vm0.sock" 52:54:00:00:02:01 "$GEN_CPU" "mode=benchgen $*"
 	GEN_PID=$VM_PIDS
+}
+
+# bench_ovs_socks: OVS's dpdkvhostuser sockets vm0/vm1 (in its rundir) as
+# $T/vm0.sock and $T/vm1.sock.
+bench_ovs_socks() {
+	local i
+	for i in $(seq 600); do [ -S "$T/ovs/vm0" ] && [ -S "$T/ovs/vm1" ] && break; sleep 0.1; done
+	if ! [ -S "$T/ovs/vm0" ] || ! [ -S "$T/ovs/vm1" ]; then
+		echo "nfvisor bench: OVS created no vhost-user sockets $T/ovs/vm0, vm1 within 60 s" >&2
+		return 1
+	fi
+	ln -sf "$T/ovs/vm0" "$T/vm0.sock" && ln -sf "$T/ovs/vm1" "$T/vm1.sock"
 }
 
 # bench_ovs_start: ovsdb-server + ovs-vswitchd-dpdk in $T/ovs, bridge br0
