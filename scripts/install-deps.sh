@@ -14,6 +14,7 @@ PACKAGES=(
 	qemu-system-x86 qemu-system-data qemu-utils seabios
 	linux-image-amd64 busybox-static cpio gzip xz-utils zstd kmod nvme-cli
 	iproute2 jq gnuplot-nox procps util-linux coreutils iputils-ping python3
+	valgrind libc6-dbg
 )
 
 die() { echo "install-deps: $*" >&2; exit 1; }

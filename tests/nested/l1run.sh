@@ -12,6 +12,8 @@
 #                      loads vfio, vfio_iommu_type1, vfio-pci, nvme; ships nvme-cli
 #     --qemu           also ship qemu-system-x86_64 + firmware (QEMU as an L2 VMM)
 #     --dpdk           also ship dpdk-testpmd and DPDK's PMD plugin directory
+#     --valgrind       also ship valgrind (memcheck, amd64) and the libc6-dbg
+#                      symbols of ld.so and libc that memcheck needs
 #     --add PATH       ship a host file (ELF: with its libraries); repeatable
 #     --timeout SEC    kill L1 after SEC seconds and exit 124 (default 600)
 #     --build DIR      build directory shipped with the repo (default build)
@@ -29,7 +31,7 @@ set -euo pipefail
 die() { echo "l1run: $*" >&2; exit 125; }
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-SMP=2 MEM=2048 HUGEPAGES=256 VFIO=0 WITH_QEMU=0 WITH_DPDK=0 TIMEOUT=600 BUILD=build VERBOSE=0
+SMP=2 MEM=2048 HUGEPAGES=256 VFIO=0 WITH_QEMU=0 WITH_DPDK=0 WITH_VALGRIND=0 TIMEOUT=600 BUILD=build VERBOSE=0
 ADD=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--vfio) VFIO=1; shift ;;
 	--qemu) WITH_QEMU=1; shift ;;
 	--dpdk) WITH_DPDK=1; shift ;;
+	--valgrind) WITH_VALGRIND=1; shift ;;
 	--add) ADD+=("${2:?--add needs a path}"); shift 2 ;;
 	--timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
 	--build) BUILD=${2:?--build needs a directory}; shift 2 ;;
@@ -269,6 +272,35 @@ if [ "$WITH_DPDK" = 1 ]; then
 		pack "$S" "$DLAYER"
 	fi
 	LAYERS+=("$DLAYER")
+fi
+
+# ---- layer 2c (optional): valgrind (memcheck) + ld.so/libc debug symbols ----
+if [ "$WITH_VALGRIND" = 1 ]; then
+	VG=$(command -v valgrind) || die "valgrind not found; run scripts/install-deps.sh"
+	VGLIB=/usr/libexec/valgrind
+	[ -x "$VGLIB/memcheck-amd64-linux" ] || die "$VGLIB/memcheck-amd64-linux missing; reinstall valgrind"
+	VGFILES=("$VG" "$VGLIB"/memcheck-amd64-linux "$VGLIB"/none-amd64-linux "$VGLIB"/getoff-amd64-linux
+		"$VGLIB"/vgpreload_core-amd64-linux.so "$VGLIB"/vgpreload_memcheck-amd64-linux.so "$VGLIB"/default.supp)
+	# Debian's valgrind is a shell wrapper around valgrind.bin
+	[ -x "$VG.bin" ] && VGFILES+=("$VG.bin")
+	# memcheck must see ld.so's symbols (libc6-dbg, by build id) to start
+	for f in /lib64/ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/libc.so.6; do
+		id=$(readelf -n "$(readlink -f "$f")" 2>/dev/null | awk '/Build ID/{print $3}')
+		dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+		[ -n "$id" ] && [ -f "$dbg" ] || die "no debug symbols for $f ($dbg); install libc6-dbg (scripts/install-deps.sh)"
+		VGFILES+=("$dbg")
+	done
+	vg_key=$( { echo $LAYER_VERSION; stat -L -c '%n %s %Y' "${VGFILES[@]}"; } | hash_of)
+	VLAYER=$CACHE/valgrind-$vg_key.cpio.gz
+	if [ ! -f "$VLAYER" ]; then
+		echo "l1run: building valgrind layer" >&2
+		S=$WORK/valgrind
+		new_stage "$S"
+		for f in "${VGFILES[@]}" $(elf_libs "${VGFILES[@]}"); do stage_file "$S" "$f"; done
+		find "$CACHE" -maxdepth 1 -name "valgrind-*.cpio.gz" -mmin +30 -delete
+		pack "$S" "$VLAYER"
+	fi
+	LAYERS+=("$VLAYER")
 fi
 
 # ---- layer 2b: large test assets in DIR/nested/assets/ (e.g. the L2 vmlinux) ----

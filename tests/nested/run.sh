@@ -67,14 +67,15 @@ tests/run.sh --build "$BUILD" "${HOST_TESTS[@]}" | tee "$LOGS/nested-host.out"
 add_summary "$LOGS/nested-host.out"
 
 echo "== nested: KVM tests and stock Linux L2 inside a TCG L1 (L2 VMM: $VMM)"
-# QEMU and DPDK's testpmd ride along: KVM tests use them as peers (vhost-user
-# backends, QEMU as an L2 VMM to compare with).
+# QEMU, DPDK's testpmd and valgrind ride along: KVM tests use them as peers
+# (vhost-user backends, QEMU as an L2 VMM to compare with) and to check the
+# VMM (tests/kvm/vmm_valgrind.sh).
 # gnuplot draws the charts of tests/kvm/bench_vm_smoke.sh (nfvisor bench).
 EXTRA=()
 if command -v gnuplot >/dev/null; then EXTRA+=(--add "$(command -v gnuplot)"); fi
 start=$(date +%s)
 tests/nested/l1run.sh --build "$BUILD" --smp 2 --mem 2560 --hugepages 512 \
-	--timeout "${NESTED_TIMEOUT:-2400}" --qemu --dpdk "${EXTRA[@]}" -- \
+	--timeout "${NESTED_TIMEOUT:-2400}" --qemu --dpdk --valgrind "${EXTRA[@]}" -- \
 	"TEST_VERBOSE=1 TEST_TIMEOUT=600 NESTED_L2_VMM=$VMM tests/run.sh --build '$BUILD' kvm tests/nested/l1-linux-boot.sh" \
 	2>&1 | tee "$LOGS/nested-l1.out"
 rc=${PIPESTATUS[0]}
