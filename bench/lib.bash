@@ -4,6 +4,9 @@
 # processes for every point, the generator on CPU 0 and the contender's PMD
 # on CPU 1, private file prefixes and an OVS rundir under $T.
 # Needs: BUILD, T (private temp dir), P (hugepage file prefix).
+# Start-up waits are long (120 s for sockets, 300 s for a VM's ready lines)
+# and end as soon as the thing is up: DPDK's start and a VM boot take tens
+# of seconds in a loaded nested (TCG) tier.
 
 OVSD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 GEN_PID= CON_PID= VM_PID=
@@ -51,7 +54,7 @@ bench_gen_start() {
 	GEN_PID=$!
 	local i
 	[ "$SCENARIO" = vf-pvp ] && return 0
-	for i in $(seq 100); do [ -S "$T/a.sock" ] && return 0; sleep 0.1; done
+	for i in $(seq 1200); do [ -S "$T/a.sock" ] && return 0; sleep 0.1; done
 	return 1
 }
 
@@ -146,7 +149,7 @@ bench_vfpvp_start() {
 		--vcpus 1 --pin "$VM_CPU" --device "vfio:${VF_BDF[0]}" --device "vfio:${VF_BDF[1]}" \
 		--cmdline "mode=fwd dst1=${VF_MAC[3]}" </dev/null >"$T/vm.log" 2>"$T/vm.err" &
 	VM_PID=$!
-	for i in $(seq 1200); do
+	for i in $(seq 3000); do
 		[ "$(grep -ac 'nfguest: fwd ready' "$T/vm.log")" -ge 2 ] && { touch "$T/go"; return 0; }
 		kill -0 "$VM_PID" 2>/dev/null || break
 		sleep 0.1
@@ -196,14 +199,14 @@ bench_pvp_start() {
 	*) return 1 ;;
 	esac
 	local i
-	for i in $(seq 300); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && break; sleep 0.1; done
+	for i in $(seq 1200); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && break; sleep 0.1; done
 	[ -S "$T/vm1.sock" ] || return 1
 	setsid "$BUILD/nfvisor-vmm" --kernel "$BUILD/guest/nfguest.elf" --memory 64M --hugepages 2M \
 		--vcpus 1 --pin "$VM_CPU" --net "vhost-user:$T/vm0.sock,mac=52:54:00:00:01:01" \
 		--net "vhost-user:$T/vm1.sock,mac=52:54:00:00:01:02" --cmdline "mode=fwd" \
 		</dev/null >"$T/vm.log" 2>"$T/vm.err" &
 	VM_PID=$!
-	for i in $(seq 1200); do
+	for i in $(seq 3000); do
 		[ "$(grep -ac 'nfguest: fwd ready' "$T/vm.log")" -ge 2 ] && { touch "$T/go"; return 0; }
 		kill -0 "$VM_PID" 2>/dev/null || break
 		sleep 0.1
@@ -240,7 +243,7 @@ bench_vm2vm_con() {
 		bench_ovs_socks || return 1 ;;
 	*) return 1 ;;
 	esac
-	for i in $(seq 300); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && return 0; sleep 0.1; done
+	for i in $(seq 1200); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && return 0; sleep 0.1; done
 	return 1
 }
 
@@ -266,7 +269,7 @@ bench_vm2vm_start() {
 	VM_PIDS=
 	bench_vm_start sink "$T/vm1.sock" 52:54:00:00:02:02 "$VM_CPU" "mode=benchsink first_ms=600000"
 	VM_PID=$VM_PIDS
-	for i in $(seq 1200); do
+	for i in $(seq 3000); do
 		grep -aq 'nfguest: benchsink ready' "$T/sink.log" && break
 		kill -0 "$VM_PID" 2>/dev/null || break
 		sleep 0.1
