@@ -36,6 +36,11 @@ struct kvm {
 	int sys_fd;
 	int vm_fd;
 	size_t run_size;
+	/* Coalesced writes: byte offset of the ring page in each vCPU's mmap
+	 * (0: none registered); the lock serialises replay across vCPUs. */
+	atomic_size_t coalesced_off;
+	unsigned coalesced_max; /* ring entries in the page, set before coalesced_off */
+	pthread_mutex_t coalesced_lock;
 	pthread_mutex_t routes_lock;
 	struct kvm_msi_route msi[KVM_MAX_MSI_ROUTES]; /* GSI KVM_FIRST_MSI_GSI + index */
 };
@@ -88,6 +93,7 @@ int kvm_open(const char *dev, struct kvm **out)
 		return -ENOMEM;
 	kvm->vm_fd = -1;
 	pthread_mutex_init(&kvm->routes_lock, NULL);
+	pthread_mutex_init(&kvm->coalesced_lock, NULL);
 	kvm->sys_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (kvm->sys_fd < 0) {
 		ret = -errno;
@@ -136,6 +142,7 @@ err_vm:
 err_sys:
 	close(kvm->sys_fd);
 err_free:
+	pthread_mutex_destroy(&kvm->coalesced_lock);
 	pthread_mutex_destroy(&kvm->routes_lock);
 	free(kvm);
 	return ret;
@@ -147,8 +154,53 @@ void kvm_close(struct kvm *kvm)
 		return;
 	close(kvm->vm_fd);
 	close(kvm->sys_fd);
+	pthread_mutex_destroy(&kvm->coalesced_lock);
 	pthread_mutex_destroy(&kvm->routes_lock);
 	free(kvm);
+}
+
+int kvm_coalesce_pio(struct kvm *kvm, uint16_t port, uint32_t len)
+{
+	struct kvm_coalesced_mmio_zone zone = {.addr = port, .size = len, .pio = 1};
+	long page = sysconf(_SC_PAGESIZE);
+	int off, ret;
+
+	if (len == 0 || (uint32_t)port + len > 0x10000)
+		return -EINVAL;
+	off = kvm_check_cap(kvm, KVM_CAP_COALESCED_MMIO);
+	if (off <= 0 || kvm_check_cap(kvm, KVM_CAP_COALESCED_PIO) <= 0 || page <= 0 ||
+	    ((size_t)off + 1) * (size_t)page > kvm->run_size)
+		return -ENOTSUP;
+	ret = xioctl(kvm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone);
+	if (ret < 0)
+		return ret;
+	/* Entries that fit in the ring page after its two indices. */
+	kvm->coalesced_max = (unsigned)(((size_t)page - sizeof(struct kvm_coalesced_mmio_ring)) /
+					sizeof(struct kvm_coalesced_mmio));
+	atomic_store(&kvm->coalesced_off, (size_t)off * (size_t)page);
+	return 0;
+}
+
+unsigned kvm_coalesced_ring_drain(struct kvm_coalesced_mmio_ring *ring, unsigned max,
+				  kvm_coalesced_fn fn, void *opaque)
+{
+	uint32_t first = __atomic_load_n(&ring->first, __ATOMIC_RELAXED);
+	unsigned n = 0;
+
+	if (max == 0)
+		return 0;
+	/* The kernel produces at last; bounded by max even if the guest-shared
+	 * indices were garbage. */
+	while (n < max && first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+		const struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[first % max];
+
+		if (e->len)
+			fn(opaque, e->pio != 0, e->phys_addr, e->data, e->len > 8 ? 8 : e->len);
+		first = (first + 1) % max;
+		__atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);
+		n++;
+	}
+	return n;
 }
 
 int kvm_check_cap(struct kvm *kvm, long cap)
@@ -510,6 +562,18 @@ unsigned kvm_vcpu_id(const struct kvm_vcpu *vcpu)
 struct kvm_run *kvm_vcpu_run_data(struct kvm_vcpu *vcpu)
 {
 	return vcpu->run;
+}
+
+void kvm_vcpu_flush_coalesced(struct kvm_vcpu *vcpu, kvm_coalesced_fn fn, void *opaque)
+{
+	size_t off = atomic_load(&vcpu->kvm->coalesced_off);
+
+	if (!off)
+		return;
+	pthread_mutex_lock(&vcpu->kvm->coalesced_lock);
+	kvm_coalesced_ring_drain((struct kvm_coalesced_mmio_ring *)((uint8_t *)vcpu->run + off),
+				 vcpu->kvm->coalesced_max, fn, opaque);
+	pthread_mutex_unlock(&vcpu->kvm->coalesced_lock);
 }
 
 int kvm_vcpu_run(struct kvm_vcpu *vcpu)

@@ -67,6 +67,28 @@ struct msi_router_ops;
  * backend; its opaque is the struct kvm *. */
 extern const struct msi_router_ops kvm_msi_router;
 
+/* Coalesced port writes (KVM_CAP_COALESCED_PIO): a guest write to
+ * [port, port+len) completes in the kernel and is queued in a ring page all
+ * vCPUs share, without a userspace exit; kvm_vcpu_flush_coalesced() replays
+ * the queue. Only for a write-only latch whose value matters at the guest's
+ * next access to another trapped port (the PCI 0xCF8 address register): the
+ * vCPU loop replays before handling any port or MMIO exit, so the order the
+ * guest sees is kept. 0, -EINVAL (empty or past port 0xffff), -ENOTSUP (no
+ * capability: the writes keep exiting, nothing else changes) or -errno. */
+int kvm_coalesce_pio(struct kvm *kvm, uint16_t port, uint32_t len);
+/* Called for each replayed write: port (pio) or MMIO address, 1-8 bytes. */
+typedef void (*kvm_coalesced_fn)(void *opaque, bool pio, uint64_t addr, const uint8_t *data,
+				 uint32_t len);
+/* Replay every queued coalesced write, oldest first, through fn; serialised
+ * across vCPUs. No-op until kvm_coalesce_pio() succeeded. */
+void kvm_vcpu_flush_coalesced(struct kvm_vcpu *vcpu, kvm_coalesced_fn fn, void *opaque);
+/* The replay itself, on a ring of `max` entries (unit-tested): entries from
+ * ring->first up to ring->last, at most max of them, each passed to fn and
+ * then consumed (ring->first advanced; empty entries are consumed without a
+ * call, lengths above 8 are cut to 8). Returns how many were consumed. */
+unsigned kvm_coalesced_ring_drain(struct kvm_coalesced_mmio_ring *ring, unsigned max,
+				  kvm_coalesced_fn fn, void *opaque);
+
 /* KVM_GET_SUPPORTED_CPUID into a malloc'ed table (free()). */
 int kvm_get_supported_cpuid(struct kvm *kvm, struct kvm_cpuid2 **out);
 

@@ -170,6 +170,13 @@ int pci_vm_setup(struct vm *vm, void *opaque)
 			  "pci-io");
 	if (ret)
 		goto err_destroy;
+	/* The CONFIG_ADDRESS latch only matters at the next 0xCFC access, so
+	 * its writes need not exit: Linux's early PCI scans write it before
+	 * every config read (thousands of exits at boot). Optional. */
+	ret = kvm_coalesce_pio(vm_kvm(vm), PORT_PCI_CONFIG, 4);
+	if (ret && ret != -ENOTSUP)
+		pr_warn("coalescing writes to port 0x%x: %s (they exit instead)", PORT_PCI_CONFIG,
+			strerror(-ret));
 	host = (struct virtio_net_host){
 	    .pci = {.bus = p->bus,
 		    .mem = vm_mem(vm),

@@ -156,11 +156,24 @@ static enum vm_stop_reason handle_system_event(struct vcpu *v, struct kvm_run *r
 	}
 }
 
+/* A coalesced write (vmm/kvm.h) replayed onto the bus it was meant for. */
+static void replay_write(void *opaque, bool pio, uint64_t addr, const uint8_t *data, uint32_t len)
+{
+	struct vcpu *v = opaque;
+	uint8_t buf[8];
+
+	memcpy(buf, data, len);
+	bus_dispatch(pio ? v->env.pio : v->env.mmio, addr, buf, len, true);
+}
+
 /* One exit. VM_STOP_NONE to keep running. */
 static enum vm_stop_reason handle_exit(struct vcpu *v, struct kvm_run *run)
 {
 	uint32_t i;
 
+	/* Writes queued without an exit happened before this access. */
+	if (run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO)
+		kvm_vcpu_flush_coalesced(v->kv, replay_write, v);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(v, run);
