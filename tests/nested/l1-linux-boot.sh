@@ -26,21 +26,26 @@ BOOT_TIMEOUT=${NESTED_BOOT_TIMEOUT:-120}
 
 hp_free() { awk '/^HugePages_Free:/ {print $2}' /proc/meminfo; }
 
-# boot_case NAME KERNEL CPUS: three TAP lines (init reached with the right
-# cpus/memory; RAM on hugepages; VMM exited 0 after the guest powered off).
+# boot_case NAME KERNEL CPUS [MEM_MB [HUGEPAGES]]: three TAP lines (init
+# reached with the right cpus/memory; RAM on hugepages, or for
+# HUGEPAGES=none no hugepage taken; VMM exited 0 after the guest powered off).
 boot_case() {
 	local name=$1 kernel=$2 cpus=$3 log=$TEST_TMP/$1.log
+	local MEM_MB=${4:-$MEM_MB} hp=${5:-2M}
 	local cmdline="console=ttyS0 panic=-1 quiet nested.cpus=$cpus nested.mem_mb=$MEM_MB"
 	local need_hp=$((MEM_MB / 2)) free0 minfree pid t0 t_mark= rc= now
 	if [ -n "${NOVMM:-}" ]; then
 		tap_fail "$name: L2 reaches /init" "$NOVMM"
-		tap_fail "$name: guest RAM on 2M hugepages" "$NOVMM"
+		tap_fail "$name: guest RAM on ${hp/none/plain memory}" "$NOVMM"
 		tap_fail "$name: VMM exits 0 after guest poweroff" "$NOVMM"
 		return
 	fi
 	if [ "$VMM" = nfvisor ]; then
 		set -- "$BUILD/nfvisor-vmm" --kernel "$kernel" --initrd "$L2" --cmdline "$cmdline" \
-			--memory ${MEM_MB}M --vcpus "$cpus" --hugepages 2M
+			--memory ${MEM_MB}M --vcpus "$cpus" --hugepages "$hp"
+	elif [ "$hp" = none ]; then
+		set -- qemu-system-x86_64 -enable-kvm -cpu host -M pc -vga none -nic none -nographic -no-reboot \
+			-m $MEM_MB -smp "$cpus" -kernel "$kernel" -initrd "$L2" -append "$cmdline"
 	else
 		set -- qemu-system-x86_64 -enable-kvm -cpu host -M pc -vga none -nic none -nographic -no-reboot \
 			-m $MEM_MB -smp "$cpus" -mem-path /dev/hugepages -mem-prealloc \
@@ -85,7 +90,11 @@ boot_case() {
 	else
 		tap_ok "$name: L2 reaches /init with nproc=$cpus and MemTotal matching ${MEM_MB}M ($ok_line, ${secs}s)"
 	fi
-	if [ $((free0 - minfree)) -ge $need_hp ]; then
+	if [ "$hp" = none ]; then
+		# Plain memory is allocated as the guest touches it: a guest
+		# larger than L1's free memory boots, no hugepage is taken.
+		tap_check "$name: guest RAM on plain memory (no hugepage taken)" [ "$minfree" = "$free0" ]
+	elif [ $((free0 - minfree)) -ge $need_hp ]; then
 		tap_ok "$name: guest RAM on 2M hugepages ($((free0 - minfree)) pages used)"
 	else
 		tap_fail "$name: guest RAM on 2M hugepages" "free hugepages went from $free0 down to only $minfree; expected at least $need_hp in use"
@@ -99,10 +108,13 @@ boot_case() {
 	fi
 }
 
-echo "1..12"
+echo "1..15"
 echo "# L2 VMM: $VMM; kernel $KERNEL; vmlinux $VMLINUX"
 boot_case "bzImage 1 vCPU" "$KERNEL" 1
 boot_case "bzImage 2 vCPUs" "$KERNEL" 2
 boot_case "vmlinux 1 vCPU" "$VMLINUX" 1
 boot_case "vmlinux 2 vCPUs" "$VMLINUX" 2
+# 4.5 GiB, above the 32-bit PCI hole (RAM at 4-5.5 GiB), in an L1 with less
+# memory than that: MemTotal must count the RAM above 4 GiB.
+boot_case "bzImage 1 vCPU 4608M plain memory" "$KERNEL" 1 4608 none
 tap_done
