@@ -127,10 +127,11 @@ RAW=$OUT/trials.raw
 SIZE_LIST=(${SIZES//,/ })
 NPOINTS=$((REPEAT * ${#SIZE_LIST[@]} * ${#CONS[@]}))
 DONE=0 FAILED=0
-# benchgen's command line: the same search in integer units (ms, ppm).
+# benchgen's command line: the same search in integer units (ms, ppm); a
+# RESULT may take long in a loaded nested tier (30 s + the trial).
 VM2VM_ARGS=$(awk -v t="$TRIAL" -v l="$LOSS" -v r="$RES" 'BEGIN {
 	printf "trial_ms=%d loss_ppm=%d res_ppm=%d lat=10,50,90 result_ms=%d", t * 1000 + 0.5,
-		l * 10000 + 0.5, r * 10000 + 0.5, 5000 + t * 1000 }')
+		l * 10000 + 0.5, r * 10000 + 0.5, 30000 + t * 1000 }')
 # vm2vm_lines: the generator VM's trial/result lines as nfv-trafgen's.
 vm2vm_lines() {
 	grep -a '^nfguest: \(trial\|result\) ' "$T/gen.log" 2>/dev/null | sed 's/^nfguest: //' >"$T/gen.out.new"
