@@ -143,6 +143,14 @@ static int add_rules(scmp_filter_ctx ctx)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
+	/* Removing files: a vhost-user server socket is unlinked at exit
+	 * (virtio_net_destroy, after the filter). It fails with EACCES instead
+	 * of killing the VMM: the next bind to that path removes the stale
+	 * socket and the orchestrator removes its run directory at down. */
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(unlink), 0);
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(unlinkat), 0);
 	/* prctl: thread names (pthread_setname_np) only. */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,

@@ -105,3 +105,24 @@ if [ $rc = 0 ] && grep -q 'VM stopped by SIGTERM' "$TEST_TMP/term.out"; then
 else
 	tap_fail "SIGTERM stops the VMM cleanly with the filter on" "rc=$rc: $(cat "$TEST_TMP/term.out")"
 fi
+
+# vhost-user server role (how the orchestrator connects a VM to a switch
+# port in client mode): the VMM listens on its socket and removes the socket
+# file at exit, after the filter is in. Stopping it must still be clean.
+sock=$TEST_TMP/srv.sock
+"$VMM" --kernel "$MINI" --memory 32M --hugepages none --cmdline h --serial "file:$TEST_TMP/srv.ser" \
+	--net "vhost-user:$sock,server" >"$TEST_TMP/srv.out" 2>&1 </dev/null &
+pid=$!
+track_pid $pid
+for _ in $(seq 1 200); do grep -q 'mini: hello' "$TEST_TMP/srv.ser" 2>/dev/null && break; sleep 0.1; done
+kill -TERM $pid
+for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+wait $pid
+rc=$?
+if [ $rc = 0 ] && grep -q 'VM stopped by SIGTERM' "$TEST_TMP/srv.out"; then
+	tap_ok "vhost-user server role: SIGTERM stops the VMM cleanly with the filter on"
+else
+	tap_fail "vhost-user server role: SIGTERM stops the VMM cleanly with the filter on" \
+		"rc=$rc: $(tail -c 600 "$TEST_TMP/srv.out")"
+fi
+tap_done
