@@ -55,8 +55,9 @@ int kvm_msi_route_del(struct kvm *kvm, uint32_t gsi);
 /* Bind (assign) or unbind eventfd `fd` to GSI `gsi`: a write to fd injects it. */
 int kvm_irqfd(struct kvm *kvm, int fd, uint32_t gsi, bool assign);
 /* Bind or unbind eventfd `fd` to a guest write of `len` bytes at `addr`
- * (port space if pio, else MMIO); the write completes in the kernel without
- * a userspace exit. If match is set, only writes of `datamatch` signal. */
+ * (port space if pio, else MMIO; len 0 = a write of any width at addr,
+ * MMIO only, no datamatch); the write completes in the kernel without a
+ * userspace exit. If match is set, only writes of `datamatch` signal. */
 int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t len, bool pio, int fd, bool assign,
 		  bool match, uint64_t datamatch);
 /* Inject one MSI directly (1 delivered, 0 blocked by the guest) or -errno. */

@@ -181,6 +181,20 @@ int vhost_user_fd(const struct vhost_user *vu)
 	return vu->fd;
 }
 
+int vhost_user_check_idle(const struct vhost_user *vu)
+{
+	char c;
+	ssize_t n = recv(vu->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n > 0)
+		return -EPROTO;
+	if (n == 0)
+		return -ECONNRESET;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	return -errno;
+}
+
 static int send_msg(struct vhost_user *vu, uint32_t request, uint32_t flags, const void *payload,
 		    uint32_t size, const int *fds, unsigned nfds)
 {

@@ -119,6 +119,13 @@ int vhost_user_open(int fd, int timeout_ms, struct vhost_user **out);
 void vhost_user_close(struct vhost_user *vu);
 /* The socket, for poll()ing for a hang-up between requests. */
 int vhost_user_fd(const struct vhost_user *vu);
+/* Between requests, whether the session is still good: 0 when the socket
+ * is open with nothing unread (a readiness event for it was stale: another
+ * thread already read the reply that caused it), -ECONNRESET when the
+ * backend closed it (or another socket error, as -errno), -EPROTO when it
+ * holds bytes nobody asked for (a backend speaks only to answer). Never
+ * blocks, consumes nothing. */
+int vhost_user_check_idle(const struct vhost_user *vu);
 
 /* One request per function; all 0 or -errno as above. */
 int vhost_user_get_features(struct vhost_user *vu, uint64_t *features);

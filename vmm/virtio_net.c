@@ -346,12 +346,23 @@ err_close:
 
 /* The backend's socket became readable: it closed (or sent something
  * unsolicited, which this frontend never asks for). */
+/* The session socket became readable or hung up. A vCPU thread that
+ * starts the backend at DRIVER_OK reads its replies (REPLY_ACK) while this
+ * thread waits for the lock, so the event may be stale by now: only a
+ * socket that really closed, failed or holds unasked-for bytes ends the
+ * session. */
 static void session_event(void *arg, uint32_t events)
 {
 	struct virtio_net *n = arg;
+	int st;
 
 	pthread_mutex_lock(&n->lock);
-	if (n->vu) {
+	st = n->vu ? vhost_user_check_idle(n->vu) : 0;
+	if (st) {
+		if (st == -EPROTO)
+			pr_warn("%s: backend on '%s' sent a message nobody asked for; dropping "
+				"the session",
+				n->name, n->opts.path);
 		pr_warn("%s: backend on '%s' disconnected; link down, %s", n->name, n->opts.path,
 			n->opts.server ? "waiting for it to reconnect" : "reconnecting");
 		session_close(n);

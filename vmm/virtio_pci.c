@@ -403,8 +403,8 @@ static void vp_bar_write(void *opaque, int bar, uint64_t off, const void *data, 
 		common_write(vp, (uint32_t)off, v, len);
 	} else if (off >= VIRTIO_BAR_NOTIFY &&
 		   off < VIRTIO_BAR_NOTIFY + VIRTIO_NOTIFY_MULT * vp->desc.num_queues) {
-		/* A kick the ioeventfd did not catch (other width, or the BAR
-		 * moved outside KVM's view): forward it by hand. */
+		/* A kick the ioeventfd did not catch (the BAR is not bound, e.g.
+		 * it moved outside KVM's view): forward it by hand. */
 		unsigned qi = (unsigned)((off - VIRTIO_BAR_NOTIFY) / VIRTIO_NOTIFY_MULT);
 
 		(void)!eventfd_write(vp->q[qi].kick_fd, 1);
@@ -424,9 +424,10 @@ static void vp_bar_map(void *opaque, int bar, uint64_t gpa, bool active)
 		return;
 	if (!active && vp->notify_gpa == 0)
 		return;
+	/* len 0: any width (see struct virtio_pci_host) */
 	for (unsigned i = 0; i < vp->desc.num_queues; i++)
 		vp->host.ioeventfd(vp->host.opaque,
-				   gpa + VIRTIO_BAR_NOTIFY + VIRTIO_NOTIFY_MULT * (uint64_t)i, 2,
+				   gpa + VIRTIO_BAR_NOTIFY + VIRTIO_NOTIFY_MULT * (uint64_t)i, 0,
 				   vp->q[i].kick_fd, active);
 	vp->notify_gpa = active ? gpa : 0;
 }

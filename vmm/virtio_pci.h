@@ -43,7 +43,10 @@
 #define VIRTIO_BAR_SIZE	      0x8000u
 
 /* What the transport needs from the VM besides the bus: MSI routing (for
- * MSI-X) and ioeventfd binding. */
+ * MSI-X) and ioeventfd binding. The transport binds each queue's notify
+ * address with len 0: any write width there signals the kick fd (KVM's
+ * any-length ioeventfd, which takes KVM's fast MMIO exit path where the
+ * CPU has one, as QEMU's modern virtio-pci notify does). */
 struct virtio_pci_host {
 	struct pci_bus *bus;
 	struct guest_mem *mem;

@@ -602,6 +602,30 @@ static void test_sockets(void **state)
 	assert_int_equal(vhost_user_connect(path, &c), -ENAMETOOLONG);
 }
 
+/* Between requests: an open socket with nothing unread is idle (a stale
+ * readiness event), bytes nobody asked for are a protocol error (left
+ * unread), a closed peer is a reset. */
+static void test_check_idle(void **state)
+{
+	struct vhost_user *vu;
+	char c;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(vhost_user_open(sv[0], 100, &vu), 0);
+	assert_int_equal(vhost_user_check_idle(vu), 0);
+	assert_int_equal(vhost_user_check_idle(vu), 0);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal(vhost_user_check_idle(vu), -EPROTO);
+	assert_int_equal(vhost_user_check_idle(vu), -EPROTO); /* peeked, not consumed */
+	assert_int_equal(read(sv[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	assert_int_equal(vhost_user_check_idle(vu), 0);
+	close(sv[1]);
+	assert_int_equal(vhost_user_check_idle(vu), -ECONNRESET);
+	vhost_user_close(vu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +636,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mid_handshake_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acks_and_bad_answers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sockets, setup, teardown),
+	    cmocka_unit_test(test_check_idle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
