@@ -93,9 +93,10 @@ round() {
 	out=$TEST_TMP/hostile.log
 	[ "$mode" = serial_flood ] && out=$TEST_TMP/hostile.serial
 	rm -f "$TEST_TMP/hostile.serial"
-	vm sink "$TEST_TMP/a.sock" "mode=sink count=$COUNT idle_ms=20000 first_ms=90000"
-	if ! wait_line sink ' ready ' "$TEST_TMP/sink.log" || ! orch_wait 60 port_up a; then
-		tap_fail "$tag sink VM comes up on port a" "$(tail -c 400 "$TEST_TMP/sink.log")"
+	vm sink "$TEST_TMP/a.sock" "mode=sink count=$COUNT idle_ms=20000 first_ms=200000"
+	if ! wait_line sink ' ready ' "$TEST_TMP/sink.log" || ! orch_wait 150 port_up a; then
+		tap_fail "$tag sink VM comes up on port a" "$(tail -c 400 "$TEST_TMP/sink.log" | tr '\n' ';'); switch: $(tail -n 5 "$TEST_TMP/switch.log" | tr '\n' ';')"
+		kill -9 "$PID_sink" 2>/dev/null
 		finish sink
 		return
 	fi
