@@ -297,12 +297,17 @@ SMALL=${SIZE_LIST[0]}
 awk -F'\t' -v s="$SMALL" '$2 == s { printf "%s@%s %g %g %g %g\n", $1, substr($3, 4) "%", $4 / 1e3, $5 / 1e3, $6 / 1e3, $7 / 1e3 }' \
 	<<<"$LAT" >"$T/lat.dat"
 [ -s "$T/lat.dat" ] || echo "none@0% 0 0 0 0" >"$T/lat.dat"
+# No latency trial timed a frame (no zero-loss rate was found, or none came
+# back): a linear axis with a note; a log axis has nothing to draw.
+LATSCALE="set ylabel 'microseconds (log)'; set logscale y"
+if ! awk '$2 > 0 || $3 > 0 || $4 > 0 || $5 > 0 { found = 1 } END { exit !found }' "$T/lat.dat"; then
+	LATSCALE="set ylabel 'microseconds'; set yrange [0:1]; set label 1 'no latency trial timed a frame (no zero-loss rate found)' at graph 0.5, 0.5 center"
+fi
 "$GNUPLOT" <<EOF || die "gnuplot failed on the latency chart"
 set terminal pngcairo size 900,540 noenhanced
 set output '$OUT/latency.png'
 set title '$SCENARIO: one-way latency at 10/50/90% of the NDR, ${SMALL} B frames'
-set ylabel 'microseconds (log)'
-set logscale y
+$LATSCALE
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
