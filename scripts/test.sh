@@ -4,6 +4,7 @@
 #   make fmt-check    clang-format of the tracked C sources (one test)
 #   make check        unit + kvm + integration tests on this host
 #   make check-san    unit tests under ASan+UBSan
+#   scripts/san-integration.sh  the integration suite under ASan+UBSan (build-san)
 #   tests/fuzz/ci.sh  each libFuzzer target 20 s under ASan+UBSan, two at a time
 #   make check-nested KVM tests + stock Linux L2 inside a pure-TCG QEMU L1
 # and prints ONE final line "N passed, N failed, N skipped" summing them.
@@ -73,6 +74,7 @@ must "build (make -j2)" make -j2
 one "make fmt-check" make fmt-check
 suite "make check" make -j2 check
 suite "make check-san" make -j2 check-san
+suite "integration under ASan+UBSan" scripts/san-integration.sh
 suite "fuzz 20 s per target" bash tests/fuzz/ci.sh --seconds 20 --jobs 2
 suite "make check-nested" make -j2 check-nested
 echo "== total time $(elapsed "$T0")"

@@ -109,7 +109,11 @@ fds_after=$(ls /proc/$SW_PID/fd 2>/dev/null | wc -l)
 rss_after=$(awk '/^VmRSS/ {print $2}' /proc/$SW_PID/status 2>/dev/null)
 [ "$fds_after" = "$fds_before" ] && tap_ok "open fds unchanged ($fds_before)" ||
 	tap_fail "open fds unchanged" "before $fds_before, after $fds_after"
-if [ -n "$rss_after" ] && [ $((rss_after - rss_before)) -lt 4096 ]; then
+if grep -qa __asan_init "$BUILD/nfvisor-switch"; then
+	# ASan's quarantine keeps freed memory for a while; LeakSanitizer checks
+	# for leaks when the switch exits instead.
+	tap_skip "RSS grew less than 4 MiB" "sanitizer build ($rss_before -> $rss_after KiB)"
+elif [ -n "$rss_after" ] && [ $((rss_after - rss_before)) -lt 4096 ]; then
 	tap_ok "RSS grew less than 4 MiB ($rss_before -> $rss_after KiB)"
 else
 	tap_fail "RSS grew less than 4 MiB" "$rss_before -> ${rss_after:-?} KiB"
