@@ -22,5 +22,6 @@ $(eval $(call unit_test,test_vmm_devices,$(BUILD)/obj/vmm/i8042.o $(BUILD)/obj/v
 	$(COMMON_OBJS),-lpthread))
 $(eval $(call unit_test,test_pin,$(BUILD)/obj/vmm/pin.o $(COMMON_OBJS)))
 $(eval $(call unit_test,test_rtc,$(BUILD)/obj/vmm/rtc.o,-lpthread))
+$(eval $(call unit_test,test_jail,$(BUILD)/obj/vmm/jail.o $(STDERR_CAPTURE_OBJ) $(COMMON_OBJS)))
 $(eval $(call unit_test,test_kvm_coalesced,$(BUILD)/obj/vmm/kvm.o $(BUILD)/obj/vmm/msix.o $(BUILD)/obj/vmm/pci.o \
 	$(COMMON_OBJS),-lpthread))
