@@ -17,7 +17,9 @@
 	"       nfvisor bench SCENARIO [--quick] [--out DIR] [--sizes 64,128,...] [--trial-sec "   \
 	"S]\n"                                                                                     \
 	"                              [--loss PCT] [--repeat N] [--resolution PCT]\n"             \
-	"                              [--contenders switch,testpmd,ovs]\n"
+	"                              [--contenders switch,testpmd,ovs]\n"                        \
+	"       nfvisor bench nvme [--quick] [--out DIR] [--runtime S] [--qds 1,32] [--repeat "    \
+	"N]\n"
 
 #define BENCH_HUGEPAGES 456 /* 2 MiB pages: generator + contender, 256 MiB each */
 #define OVS_DPDK	"/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
@@ -30,6 +32,7 @@ struct bench_env {
 struct scenario {
 	const char *name;
 	const char *what;
+	const char *script; /* driver under the source tree */
 	/* Writes why the scenario cannot run here into why; 0 when it can. */
 	int (*check)(const struct bench_env *env, char *why, size_t len);
 };
@@ -281,32 +284,109 @@ static int check_vf(const struct bench_env *env, char *why, size_t len)
 	return ret;
 }
 
+/* An SR-IOV capable NVMe PF (bench/nvme.sh takes a VF of it without being
+ * told); fills bdf. */
+static bool nvme_sriov_pf(char *bdf, size_t len)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		char p[PATH_MAX];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/class", e->d_name);
+		if (read_hex(p) != 0x010802)
+			continue;
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_totalvfs", e->d_name);
+		found = read_long(p) > 0;
+		if (found)
+			snprintf(bdf, len, "%s", e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* nvme: an NVMe controller (NFV_HW_NVME=BDF, or an SR-IOV NVMe PF to take a
+ * VF of), /dev/kvm, QEMU for the emulated path, nfvisor-vmm, and fio (or an
+ * already built guest initramfs) for the workload. */
 static int check_nvme(const struct bench_env *env, char *why, size_t len)
 {
-	int ret;
+	const char *bdf = getenv("NFV_HW_NVME");
+	char p[PATH_MAX + 64], pf[NAME_MAX + 1];
 
-	if (!nvme_present()) {
-		snprintf(why, len, "no NVMe controller (/sys/class/nvme is empty)");
+	if (bdf && *bdf) {
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/class", bdf);
+		if (read_hex(p) != 0x010802) {
+			snprintf(why, len,
+				 "NFV_HW_NVME=%s is not an NVMe controller (%s is not 0x010802); "
+				 "name one from lspci -D -d ::0108",
+				 bdf, p);
+			return -ENODEV;
+		}
+	} else if (!nvme_present()) {
+		snprintf(why, len,
+			 "no NVMe controller (/sys/class/nvme is empty); in the nested tier "
+			 "(emulated SR-IOV NVMe, KVM inside TCG: numbers say nothing about this "
+			 "host) run NESTED_SLOW=1 tests/nested/bench_nvme.sh");
+		return -ENODEV;
+	} else if (!nvme_sriov_pf(pf, sizeof(pf))) {
+		snprintf(why, len,
+			 "set NFV_HW_NVME=BDF to the NVMe controller to pass through (none has "
+			 "SR-IOV, so the whole controller is taken for the run; its namespace "
+			 "must not be mounted)");
 		return -ENODEV;
 	}
-	ret = check_kvm("nvme", why, len);
-	if (!ret) {
+	if (access("/dev/kvm", R_OK | W_OK)) {
 		snprintf(why, len,
-			 "not implemented yet: this version has no NVMe benchmark driver "
-			 "(docs/bench.md, "
-			 "Not done)");
-		ret = -ENOSYS;
+			 "no /dev/kvm on this host (%s): both guests need KVM; in the nested tier "
+			 "(emulated SR-IOV NVMe, KVM inside TCG: numbers say nothing about this "
+			 "host) run NESTED_SLOW=1 tests/nested/bench_nvme.sh",
+			 strerror(errno));
+		return -ENODEV;
 	}
-	return ret;
+	if (geteuid()) {
+		snprintf(why, len, "needs root (vfio-pci binding, the namespace's block device)");
+		return -EPERM;
+	}
+	for (const char *const *c = (const char *const[]){"qemu-system-x86_64", "jq", NULL}; *c;
+	     c++) {
+		if (!in_path(*c)) {
+			snprintf(why, len, "%s not installed (scripts/install-deps.sh installs it)",
+				 *c);
+			return -ENOENT;
+		}
+	}
+	if (!in_path("gnuplot") && !in_path("gnuplot-nox") && !in_path("gnuplot-qt") &&
+	    !in_path("gnuplot-x11")) {
+		snprintf(why, len, "gnuplot not installed (scripts/install-deps.sh installs it)");
+		return -ENOENT;
+	}
+	snprintf(p, sizeof(p), "%s/nested/nvme-l2-initrd.cpio", env->build);
+	if (!in_path("fio") && !getenv("NFV_NVME_INITRD") && access(p, R_OK)) {
+		snprintf(why, len,
+			 "fio not installed (scripts/install-deps.sh installs it) and no guest "
+			 "initramfs %s built with it",
+			 p);
+		return -ENOENT;
+	}
+	return exe_in(env->build, "nfvisor-vmm", why, len);
 }
 
 static const struct scenario scenarios[] = {
     {"switch-loopback", "no VM: nfv-trafgen virtio-user <-> switch (the emulated path's ceiling)",
-     check_loopback},
-    {"vm2vm", "VM <-> VM through the switch (nfguest benchgen -> benchsink)", check_vm2vm},
-    {"pvp", "phy -> switch -> VM (nfguest fwd) -> switch -> phy", check_pvp},
-    {"vf-pvp", "phy -> VF -> VM (nfguest fwd) -> VF -> phy (SR-IOV passthrough)", check_vf},
-    {"nvme", "NVMe passthrough vs emulated block (IOPS, latency)", check_nvme},
+     "bench/bench.sh", check_loopback},
+    {"vm2vm", "VM <-> VM through the switch (nfguest benchgen -> benchsink)", "bench/bench.sh",
+     check_vm2vm},
+    {"pvp", "phy -> switch -> VM (nfguest fwd) -> switch -> phy", "bench/bench.sh", check_pvp},
+    {"vf-pvp", "phy -> VF -> VM (nfguest fwd) -> VF -> phy (SR-IOV passthrough)", "bench/bench.sh",
+     check_vf},
+    {"nvme", "NVMe passthrough (nfvisor-vmm) vs QEMU virtio-blk: fio 4K randread IOPS, latency",
+     "bench/nvme.sh", check_nvme},
 };
 
 static const struct scenario *find_scenario(const char *name)
@@ -408,7 +488,7 @@ int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "nfvisor bench: %s skipped: %s\n", s->name, why);
 		return EXIT_INVALID;
 	}
-	snprintf(script, sizeof(script), "%s/bench/bench.sh", env.repo);
+	snprintf(script, sizeof(script), "%s/%s", env.repo, s->script);
 	if (access(script, R_OK)) {
 		fprintf(stderr,
 			"nfvisor bench: %s not found: run nfvisor from the source tree's build/ or "

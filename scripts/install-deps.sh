@@ -15,6 +15,7 @@ PACKAGES=(
 	linux-image-amd64 busybox-static cpio gzip xz-utils zstd kmod nvme-cli
 	iproute2 jq gnuplot-nox procps util-linux coreutils iputils-ping python3
 	valgrind libc6-dbg
+	fio
 )
 
 die() { echo "install-deps: $*" >&2; exit 1; }
