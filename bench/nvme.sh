@@ -138,7 +138,7 @@ FREE=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null 
 
 # ---- the controller ------------------------------------------------------
 SYS=/sys/bus/pci/devices
-MODE= PF= CTRL= NSID= BLK= PT_BDF= VF_CNTLID= ORIG_DRV= BOUND=0 VF_MADE=0 NS_MOVED=0 PRI_VQ= PRI_VI=
+MODE= PF= CTRL= NSID= BLK= PT_BDF= VF_CNTLID= ORIG_DRV= BOUND=0 VF_MADE=0 NS_MOVED=0 PRI_VQ= PRI_VI= AUTOPROBE0=
 # ctrl_of BDF: its nvme controller name (nvme0), empty when no driver owns it
 ctrl_of() { ls "$SYS/$1/nvme" 2>/dev/null | head -n1; }
 # blk_of CTRL: the block device of its first namespace (multipath names
@@ -167,9 +167,20 @@ CTRL=$(ctrl_of "$PF")
 [ -n "$CTRL" ] || die "NVMe $PF has no nvme driver bound (bind it: echo $PF > /sys/bus/pci/drivers/nvme/bind)"
 BLK=$(blk_of "$CTRL") || die "NVMe $PF ($CTRL) has no namespace block device"
 NSID=$(cat "/sys/block/$BLK/nsid" 2>/dev/null || cat "/sys/block/$BLK/device/nsid" 2>/dev/null || echo 1)
-if grep -q "^/dev/$BLK" /proc/mounts || [ -n "$(ls "/sys/block/$BLK/holders" 2>/dev/null)" ]; then
-	die "/dev/$BLK is mounted or held (see /proc/mounts, /sys/block/$BLK/holders): pick an unused controller"
-fi
+# every namespace of the controller and its partitions: not mounted, not
+# swap, not held (LVM, MD, dm-crypt); the run takes the whole controller away
+for e in /sys/class/nvme/"$CTRL"/nvme*n*; do
+	[ -e "$e" ] || continue
+	b=$(basename "$e")
+	[ -e "/sys/block/$b" ] || b=$(echo "$b" | sed 's/c[0-9]*n/n/')
+	for h in /sys/block/"$b"/holders /sys/block/"$b"/"$b"*/holders; do
+		[ -d "$h" ] && [ -n "$(ls "$h")" ] &&
+			die "/dev/$b (of $PF) is held by $(ls "$h" | tr '\n' ' ')(see $h): pick an unused controller"
+	done
+	if grep -q "^/dev/$b[p ]" /proc/mounts /proc/swaps; then
+		die "/dev/$b (of $PF) or a partition of it is mounted or swap (/proc/mounts, /proc/swaps): pick an unused controller"
+	fi
+done
 if [ -e "$SYS/$PF/sriov_totalvfs" ] && [ "$(cat "$SYS/$PF/sriov_totalvfs")" -gt 0 ] && command -v nvme >/dev/null; then
 	MODE=vf
 	[ "$(cat "$SYS/$PF/sriov_numvfs")" = 0 ] || die "NVMe PF $PF already has VFs (sriov_numvfs=$(cat "$SYS/$PF/sriov_numvfs")): echo 0 > $SYS/$PF/sriov_numvfs first"
@@ -177,6 +188,7 @@ else
 	MODE=whole
 fi
 BYTES=$(($(cat "/sys/block/$BLK/size") * 512))
+PF_CNTLID=$(cat "/sys/class/nvme/$CTRL/cntlid" 2>/dev/null || echo 0)
 MODEL=$(cat "/sys/class/nvme/$CTRL/model" 2>/dev/null | sed 's/ *$//')
 FW=$(cat "/sys/class/nvme/$CTRL/firmware_rev" 2>/dev/null | sed 's/ *$//')
 
@@ -188,14 +200,15 @@ vf_prepare() {
 	# flexible resources allocated to the primary: given back by restore
 	PRI_VQ=$(awk -F: '$1 ~ /^vqrfap/ {print $2 + 0; exit}' <<<"$caps")
 	PRI_VI=$(awk -F: '$1 ~ /^virfap/ {print $2 + 0; exit}' <<<"$caps")
+	AUTOPROBE0=$(cat "$SYS/$PF/sriov_drivers_autoprobe")
+	VF_MADE=1 # from here on restore undoes: VF, autoprobe, the PF's flexible resources
 	echo 0 >"$SYS/$PF/sriov_drivers_autoprobe"
 	if [ "$(cat "$SYS/$PF/vendor")" = 0x1b36 ]; then
-		nvme virt-mgmt "/dev/$CTRL" -c 0 -r 0 -a 1 -n 0 >/dev/null &&
-			nvme virt-mgmt "/dev/$CTRL" -c 0 -r 1 -a 1 -n 0 >/dev/null && nvme reset "/dev/$CTRL" ||
+		nvme virt-mgmt "/dev/$CTRL" -c "$PF_CNTLID" -r 0 -a 1 -n 0 >/dev/null &&
+			nvme virt-mgmt "/dev/$CTRL" -c "$PF_CNTLID" -r 1 -a 1 -n 0 >/dev/null && nvme reset "/dev/$CTRL" ||
 			{ echo "nfvisor bench nvme: cannot free flexible resources of $CTRL" >&2; return 1; }
 	fi
 	echo 1 >"$SYS/$PF/sriov_numvfs" || { echo "nfvisor bench nvme: cannot create a VF on $PF" >&2; return 1; }
-	VF_MADE=1
 	PT_BDF=$(basename "$(readlink "$SYS/$PF/virtfn0")")
 	VF_CNTLID=$(nvme list-secondary "/dev/$CTRL" 2>/dev/null | awk '/SCID/ {print $NF; exit}')
 	[[ $VF_CNTLID =~ ^(0x)?[0-9a-fA-F]+$ ]] && VF_CNTLID=$((VF_CNTLID)) || VF_CNTLID=1
@@ -205,7 +218,7 @@ vf_prepare() {
 			nvme virt-mgmt "/dev/$CTRL" -c "$VF_CNTLID" -r 0 -a 9 -n 0 >/dev/null ||
 			{ echo "nfvisor bench nvme: cannot bring VF controller $VF_CNTLID online" >&2; return 1; }
 		# a private namespace: detach from the PF, attach to the VF
-		nvme detach-ns "/dev/$CTRL" -n "$NSID" -c 0 >/dev/null &&
+		nvme detach-ns "/dev/$CTRL" -n "$NSID" -c "$PF_CNTLID" >/dev/null &&
 			NS_MOVED=1 && nvme attach-ns "/dev/$CTRL" -n "$NSID" -c "$VF_CNTLID" >/dev/null ||
 			{ echo "nfvisor bench nvme: cannot move namespace $NSID to VF controller $VF_CNTLID" >&2; return 1; }
 		NS_MOVED=2
@@ -242,17 +255,17 @@ restore() {
 	fi
 	if [ "$NS_MOVED" != 0 ]; then
 		[ "$NS_MOVED" = 2 ] && nvme detach-ns "/dev/$CTRL" -n "$NSID" -c "$VF_CNTLID" >/dev/null 2>&1
-		nvme attach-ns "/dev/$CTRL" -n "$NSID" -c 0 >/dev/null 2>&1
+		nvme attach-ns "/dev/$CTRL" -n "$NSID" -c "$PF_CNTLID" >/dev/null 2>&1
 		nvme ns-rescan "/dev/$CTRL" >/dev/null 2>&1
 		NS_MOVED=0
 	fi
 	if [ "$VF_MADE" = 1 ]; then
 		[ -n "$VF_CNTLID" ] && nvme virt-mgmt "/dev/$CTRL" -c "$VF_CNTLID" -r 0 -a 7 -n 0 >/dev/null 2>&1
 		echo 0 >"$SYS/$PF/sriov_numvfs" 2>/dev/null
-		echo 1 >"$SYS/$PF/sriov_drivers_autoprobe" 2>/dev/null
+		[ -n "$AUTOPROBE0" ] && echo "$AUTOPROBE0" >"$SYS/$PF/sriov_drivers_autoprobe" 2>/dev/null
 		if [ "$(cat "$SYS/$PF/vendor")" = 0x1b36 ] && [ -n "$PRI_VQ" ] && [ -n "$PRI_VI" ]; then
-			nvme virt-mgmt "/dev/$CTRL" -c 0 -r 0 -a 1 -n "$PRI_VQ" >/dev/null 2>&1
-			nvme virt-mgmt "/dev/$CTRL" -c 0 -r 1 -a 1 -n "$PRI_VI" >/dev/null 2>&1
+			nvme virt-mgmt "/dev/$CTRL" -c "$PF_CNTLID" -r 0 -a 1 -n "$PRI_VQ" >/dev/null 2>&1
+			nvme virt-mgmt "/dev/$CTRL" -c "$PF_CNTLID" -r 1 -a 1 -n "$PRI_VI" >/dev/null 2>&1
 			nvme reset "/dev/$CTRL" >/dev/null 2>&1
 		fi
 		VF_MADE=0
@@ -331,6 +344,7 @@ bind_vfio || die "could not bind $PT_BDF to vfio-pci (restored)"
 for rep in $(seq "$REPEAT"); do run_passthrough "$rep"; done
 restore
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+for i in $(seq 50); do [ -b "/dev/$BLK" ] && break; sleep 0.2; done # the rescan is asynchronous
 if [ -b "/dev/$BLK" ] && [ "$(basename "$(readlink "$SYS/$PF/driver" 2>/dev/null)")" = nvme ]; then
 	HOST_RESTORED="yes: /dev/$BLK back, $PF on nvme"
 else

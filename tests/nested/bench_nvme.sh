@@ -36,7 +36,10 @@ for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/class")" = 0x010802 ] && [ -e "$d/sriov_totalvfs" ] && PF=${d##*/} && break
 done
 [ -n "$PF" ] || { tap_fail "SR-IOV NVMe PF present"; tap_done; }
-before=$(ls /dev/nvme* | tr '\n' ' ')
+CTRL=$(ls "/sys/bus/pci/devices/$PF/nvme" | head -n1)
+flex() { nvme primary-ctrl-caps "/dev/$CTRL" 2>/dev/null | awk -F: '$1 ~ /^(vqrfap|virfap)/ {gsub(/ /, ""); printf "%s ", $0}'; }
+before="$(ls /dev/nvme* | tr '\n' ' ')$(flex)"
+echo "primary-ctrl-caps: $(nvme primary-ctrl-caps "/dev/$CTRL" 2>&1 | grep -iE 'vq|vi' | tr -s ' \n' ' ')" | tap_diag
 out=$TEST_TMP/out
 "$BUILD/nfvisor" bench --list 2>&1 | grep -A1 '^nvme ' | tap_diag
 "$BUILD/nfvisor" bench --list 2>&1 | grep -q '^nvme  *yes' && tap_ok "bench --list: nvme runnable here" ||
@@ -63,7 +66,7 @@ else
 	tap_fail "IOPS on both paths" "$(jq -c .ratios "$out/results.json" 2>/dev/null)"
 fi
 jq -c '.ratios' "$out/results.json" 2>/dev/null | tap_diag
-after=$(ls /dev/nvme* | tr '\n' ' ')
+after="$(ls /dev/nvme* | tr '\n' ' ')$(flex)"
 drv=$(basename "$(readlink "/sys/bus/pci/devices/$PF/driver" 2>/dev/null)")
 nvfs=$(cat "/sys/bus/pci/devices/$PF/sriov_numvfs")
 [ "$before" = "$after" ] && [ "$drv" = nvme ] && [ "$nvfs" = 0 ] && grep -q 'Host restored: yes' "$out/report.md" &&
