@@ -292,6 +292,11 @@ int vmm_jail_enter(const struct vmm_jail *j)
 		       (unsigned)j->gid, strerror(-ret));
 		return ret;
 	}
+#if defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer's exit check needs /proc/PID/task and ptrace. */
+	pr_warn("sanitizer build: LeakSanitizer cannot check for leaks inside the jail; run with "
+		"ASAN_OPTIONS=detect_leaks=0");
+#endif
 	pr_info("jailed in %s as uid %u gid %u (private mount namespace, no capabilities)", j->dir,
 		(unsigned)j->uid, (unsigned)j->gid);
 	return 0;
