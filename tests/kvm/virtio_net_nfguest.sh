@@ -98,15 +98,18 @@ fi
 run_pair poll 0
 run_pair irq 1
 
-# Backend restart while traffic flows.
+# Backend restart while traffic flows: the gen's stream lasts 12 s and
+# testpmd dies 3 s after the gen is up, so the restart falls inside it
+# however long the VMs took to boot.
 N2=$((N * 2))
 vm sink-rs "$S1" 52:54:00:00:00:02 "mode=sink count=$N2 idle_ms=60000 first_ms=120000"
 spid=$VMPID
 sleep 3
 vm gen-rs "$S0" 52:54:00:00:00:01 \
-	"mode=gen count=$N2 size=64 rate=$RATE dst=52:54:00:00:00:02 tx_timeout_ms=120000"
+	"mode=gen count=$N2 size=64 rate=$((N2 / 12)) dst=52:54:00:00:00:02 tx_timeout_ms=120000"
 gpid=$VMPID
-sleep $((N / RATE + 5))
+for _ in $(seq 600); do out gen-rs | grep -q 'nfguest: gen ready' && break; sleep 0.2; done
+sleep 3
 kill -9 $TPMD 2>/dev/null; wait $TPMD 2>/dev/null
 sleep 2
 start_testpmd || tap_diag <"$TEST_TMP/testpmd.log"
