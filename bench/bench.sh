@@ -297,31 +297,10 @@ SMALL=${SIZE_LIST[0]}
 awk -F'\t' -v s="$SMALL" '$2 == s { printf "%s@%s %g %g %g %g\n", $1, substr($3, 4) "%", $4 / 1e3, $5 / 1e3, $6 / 1e3, $7 / 1e3 }' \
 	<<<"$LAT" >"$T/lat.dat"
 [ -s "$T/lat.dat" ] || echo "none@0% 0 0 0 0" >"$T/lat.dat"
-# No latency trial timed a frame (no zero-loss rate was found, or none came
-# back): a linear axis with a note; a log axis has nothing to draw.
-LATSCALE="set ylabel 'microseconds (log)'; set logscale y"
-if ! awk '$2 > 0 || $3 > 0 || $4 > 0 || $5 > 0 { found = 1 } END { exit !found }' "$T/lat.dat"; then
-	LATSCALE="set ylabel 'microseconds'; set yrange [0:1]; set label 1 'no latency trial timed a frame (no zero-loss rate found)' at graph 0.5, 0.5 center"
-fi
-"$GNUPLOT" <<EOF || die "gnuplot failed on the latency chart"
-set terminal pngcairo size 900,540 noenhanced
-set output '$OUT/latency.png'
-set title '$SCENARIO: one-way latency at 10/50/90% of the NDR, ${SMALL} B frames'
-$LATSCALE
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set xtics rotate by -30
-set key outside right
-set grid y
-plot '$T/lat.dat' using 2:xtic(1) title 'P50', '' using 3 title 'P90', '' using 4 title 'P99', '' using 5 title 'P99.9'
-EOF
+bench_latency_chart "$OUT/latency.png" "$SCENARIO: one-way latency at 10/50/90% of the NDR, ${SMALL} B frames" \
+	"$T/lat.dat" || die "gnuplot failed on the latency chart"
 
 # Report.
-ver() {
-	if ! command -v dpkg-query >/dev/null; then echo "unknown (no dpkg-query here)"
-	else dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; fi
-}
 {
 	echo "# nfvisor bench: $SCENARIO"
 	echo
@@ -337,9 +316,9 @@ ver() {
 	echo "| pinning | $PIN_NOTE |"
 	echo "| hugepages | 2 MiB: $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) reserved; 256 MiB per process |"
 	echo "| kernel | $(uname -r) $(uname -v | cut -c1-40) |"
-	echo "| DPDK | $(ver dpdk) (generator, testpmd) |"
-	echo "| QEMU | $(ver qemu-system-x86) |"
-	echo "| OVS-DPDK | $(ver openvswitch-switch-dpdk) |"
+	echo "| DPDK | $(bench_pkg_version dpdk) (generator, testpmd) |"
+	echo "| QEMU | $(bench_pkg_version qemu-system-x86) |"
+	echo "| OVS-DPDK | $(bench_pkg_version openvswitch-switch-dpdk) |"
 	echo "| contenders | ${CONS[*]} |"
 	echo "| skipped | ${SKIPPED[*]:-none} |"
 	if [ "$SCENARIO" = vf-pvp ]; then

@@ -352,3 +352,32 @@ bench_contender_version() {
 	ovs) echo "OVS-DPDK $(dpkg-query -W -f '${Version}' openvswitch-switch-dpdk 2>/dev/null)" ;;
 	esac
 }
+
+# bench_pkg_version PKG: the installed Debian version of PKG for a report.
+bench_pkg_version() {
+	if ! command -v dpkg-query >/dev/null; then echo "unknown (no dpkg-query here)"
+	else dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; fi
+}
+
+# bench_latency_chart PNG TITLE DAT: clustered P50/P90/P99/P99.9 bars per
+# row of DAT ("label p50 p90 p99 p999", microseconds) on a log axis; a
+# linear axis with a note when no row has a value (nothing was timed).
+bench_latency_chart() {
+	local scale="set ylabel 'microseconds (log)'; set logscale y"
+	if ! awk '$2 > 0 || $3 > 0 || $4 > 0 || $5 > 0 { found = 1 } END { exit !found }' "$3"; then
+		scale="set ylabel 'microseconds'; set yrange [0:1]; set label 1 'no latency trial timed a frame (no zero-loss rate found)' at graph 0.5, 0.5 center"
+	fi
+	"$GNUPLOT" <<EOF
+set terminal pngcairo size 900,540 noenhanced
+set output '$1'
+set title '$2'
+$scale
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -30
+set key outside right
+set grid y
+plot '$3' using 2:xtic(1) title 'P50', '' using 3 title 'P90', '' using 4 title 'P99', '' using 5 title 'P99.9'
+EOF
+}

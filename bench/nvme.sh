@@ -409,25 +409,9 @@ plot '$T/iops.dat' using 2:xtic(1) title 'passthrough', '' using 3 title 'emulat
 EOF
 jq -r '.points[] | "\(.path)@QD\(.qd) \(.p50_ns / 1e3) \(.p90_ns / 1e3) \(.p99_ns / 1e3) \(.p999_ns / 1e3)"' \
 	"$OUT/results.json" >"$T/lat.dat"
-"$GNUPLOT" <<EOF || die "gnuplot failed on the latency chart"
-set terminal pngcairo size 900,540 noenhanced
-set output '$OUT/latency.png'
-set title 'nvme: 4 KiB random read completion latency (fio clat)'
-set ylabel 'microseconds (log)'
-set logscale y
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set xtics rotate by -30
-set key outside right
-set grid y
-plot '$T/lat.dat' using 2:xtic(1) title 'P50', '' using 3 title 'P90', '' using 4 title 'P99', '' using 5 title 'P99.9'
-EOF
+bench_latency_chart "$OUT/latency.png" "nvme: 4 KiB random read completion latency (fio clat)" \
+	"$T/lat.dat" || die "gnuplot failed on the latency chart"
 
-ver() {
-	if ! command -v dpkg-query >/dev/null; then echo "unknown (no dpkg-query here)"
-	else dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; fi
-}
 {
 	echo "# nfvisor bench: nvme"
 	echo
@@ -447,10 +431,10 @@ ver() {
 	else
 		echo "| passthrough | the whole controller $PT_BDF, unbound from ${ORIG_DRV:-no driver}, bound to vfio-pci for the run, nfvisor-vmm --device vfio:$PT_BDF |"
 	fi
-	echo "| emulated | QEMU $(ver qemu-system-x86) -accel kvm -cpu host: -drive file=/dev/$BLK,format=raw,cache=none,aio=native,readonly=on -device virtio-blk-pci (run first, while the host's nvme driver owned the namespace) |"
+	echo "| emulated | QEMU $(bench_pkg_version qemu-system-x86) -accel kvm -cpu host: -drive file=/dev/$BLK,format=raw,cache=none,aio=native,readonly=on -device virtio-blk-pci (run first, while the host's nvme driver owned the namespace) |"
 	echo "| guest | Debian kernel $KVER ($KERNEL), 1 vCPU, $GUEST_MB MiB (nfvisor-vmm: 2 MiB hugepages), busybox initramfs with the kernel's nvme / virtio_blk modules |"
 	echo "| guest devices seen | passthrough: $(cat "$OUT/passthrough.dev" 2>/dev/null || echo none); emulated: $(cat "$OUT/emulated.dev" 2>/dev/null || echo none) |"
-	echo "| workload | fio $(ver fio): randread, bs=4k, ioengine=libaio, direct=1, --readonly, one job per queue depth ($QDS), ${RUNTIME} s after ${RAMP} s ramp, whole device, norandommap |"
+	echo "| workload | fio $(bench_pkg_version fio): randread, bs=4k, ioengine=libaio, direct=1, --readonly, one job per queue depth ($QDS), ${RUNTIME} s after ${RAMP} s ramp, whole device, norandommap |"
 	echo "| repeats | $REPEAT (a fresh guest per path and repeat) |"
 	echo "| load average before / after | $LOAD_BEFORE / $LOAD_AFTER |"
 	echo
