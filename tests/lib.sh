@@ -19,6 +19,22 @@ need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root"; }
 need_kvm() { [ -c /dev/kvm ] || skip_all "no /dev/kvm on this host (make check-nested runs these tests inside a TCG L1 with its own KVM)"; }
 need_cmd() { command -v "$1" >/dev/null 2>&1 || skip_all "$1 not installed (scripts/install-deps.sh installs it)"; }
 free_hugepages_2m() { cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0; }
+# dpdk_vhost_prepare: set DLIBS to the -d options of the DPDK plugins a
+# testpmd with net_vhost ports needs (named: not every PMD is staged in L1),
+# and in a throwaway L1 root make "/" non world-writable (DPDK refuses
+# plugins under it) and create /var/run for DPDK's runtime files.
+dpdk_vhost_prepare() {
+	local pmds=(/usr/lib/x86_64-linux-gnu/dpdk/pmds-*) l f
+	if [ "${L1RUN:-}" = 1 ]; then
+		[ "$(stat -c %a /)" = 755 ] || chmod 755 /
+		mkdir -p /var/run
+	fi
+	DLIBS=()
+	for l in net_vhost mempool_ring; do
+		f=$(ls "${pmds[0]}"/librte_$l.so* 2>/dev/null | head -n1)
+		[ -n "$f" ] && DLIBS+=(-d "$f")
+	done
+}
 
 TEST_TMP=$(mktemp -d /tmp/nfv-test.XXXXXX)
 TEST_PIDS=""

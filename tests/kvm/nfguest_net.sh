@@ -14,16 +14,7 @@ VMM=$BUILD/nfvisor-vmm
 NFGUEST=$BUILD/guest/nfguest.elf
 [ -x "$VMM" ] && [ -f "$NFGUEST" ] || skip_all "$VMM or $NFGUEST not built (run make)"
 [ "$(free_hugepages_2m)" -ge 160 ] || skip_all "needs 160 free 2M hugepages (have $(free_hugepages_2m))"
-if [ "${L1RUN:-}" = 1 ]; then
-	[ "$(stat -c %a /)" = 755 ] || chmod 755 / # DPDK refuses plugins under a world-writable dir
-	mkdir -p /var/run
-fi
-PMDS=(/usr/lib/x86_64-linux-gnu/dpdk/pmds-*)
-DLIBS=()
-for l in net_vhost mempool_ring; do
-	f=$(ls "${PMDS[0]}"/librte_$l.so* 2>/dev/null | head -n1)
-	[ -n "$f" ] && DLIBS+=(-d "$f")
-done
+dpdk_vhost_prepare
 T=${NET_TEST_TIMEOUT:-120} # per wait; the whole script stays under run.sh's TEST_TIMEOUT
 
 dpdk-testpmd -l 0,1 --no-pci --in-memory -m 64 "${DLIBS[@]}" \

@@ -18,21 +18,10 @@ VMM=$BUILD/nfvisor-vmm
 [ -s "$INITRD" ] || skip_all "$INITRD not built (make builds it from busybox-static and the host's virtio modules)"
 [ -x "$VMM" ] || skip_all "$VMM not built"
 [ "$(free_hugepages_2m)" -ge 160 ] || skip_all "needs 160 free 2M hugepages (have $(free_hugepages_2m))"
-if [ "${L1RUN:-}" = 1 ]; then
-	# The throwaway L1 root: DPDK refuses plugins under a world-writable
-	# directory and wants /var/run/dpdk.
-	[ "$(stat -c %a /)" = 755 ] || chmod 755 /
-	mkdir -p /var/run
-fi
+dpdk_vhost_prepare
 SOCK=$TEST_TMP/vhu.sock
 TIMEOUT=${NET_TEST_TIMEOUT:-1200}
 
-PMDS=(/usr/lib/x86_64-linux-gnu/dpdk/pmds-*)
-DLIBS=()
-for l in net_vhost mempool_ring; do # plugins: name them, not every PMD is staged in L1
-	f=$(ls "${PMDS[0]}"/librte_$l.so* 2>/dev/null | head -n1)
-	[ -n "$f" ] && DLIBS+=(-d "$f")
-done
 start_testpmd() { # vhost-user server on $SOCK, answering ARP and ICMP echo
 	rm -f "$SOCK" # DPDK does not replace a stale socket file of a killed testpmd
 	dpdk-testpmd -l 0,1 --no-pci --in-memory -m 64 "${DLIBS[@]}" \

@@ -15,18 +15,7 @@ GUEST=$BUILD/guest/nfguest.elf
 [ -x "$VMM" ] || skip_all "$VMM not built"
 [ -f "$GUEST" ] || skip_all "$GUEST not built"
 [ "$(free_hugepages_2m)" -ge 100 ] || skip_all "needs 100 free 2M hugepages (have $(free_hugepages_2m))"
-if [ "${L1RUN:-}" = 1 ]; then
-	# Throwaway L1 root: DPDK refuses plugins under a world-writable "/"
-	# and wants /var/run/dpdk.
-	[ "$(stat -c %a /)" = 755 ] || chmod 755 /
-	mkdir -p /var/run
-fi
-PMDS=(/usr/lib/x86_64-linux-gnu/dpdk/pmds-*)
-DLIBS=()
-for l in net_vhost mempool_ring; do
-	f=$(ls "${PMDS[0]}"/librte_$l.so* 2>/dev/null | head -n1)
-	[ -n "$f" ] && DLIBS+=(-d "$f")
-done
+dpdk_vhost_prepare
 S0=$TEST_TMP/p0.sock S1=$TEST_TMP/p1.sock
 N=${NET_TEST_FRAMES:-3000}
 RATE=${NET_TEST_RATE:-3000}
@@ -98,15 +87,16 @@ fi
 run_pair poll 0
 run_pair irq 1
 
-# Backend restart while traffic flows: the gen's stream lasts 12 s and
+# Backend restart while traffic flows: the gen's stream lasts 40 s and
 # testpmd dies 3 s after the gen is up, so the restart falls inside it
-# however long the VMs took to boot.
+# however long the VMs took to boot, and most of the stream (what the two
+# VMMs did not lose while each reconnected on its own) comes after it.
 N2=$((N * 2))
 vm sink-rs "$S1" 52:54:00:00:00:02 "mode=sink count=$N2 idle_ms=60000 first_ms=120000"
 spid=$VMPID
 sleep 3
 vm gen-rs "$S0" 52:54:00:00:00:01 \
-	"mode=gen count=$N2 size=64 rate=$((N2 / 12)) dst=52:54:00:00:00:02 tx_timeout_ms=120000"
+	"mode=gen count=$N2 size=64 rate=$((N2 / 40)) dst=52:54:00:00:00:02 tx_timeout_ms=120000"
 gpid=$VMPID
 for _ in $(seq 600); do out gen-rs | grep -q 'nfguest: gen ready' && break; sleep 0.2; done
 sleep 3
@@ -117,7 +107,7 @@ wait_exit $gpid 400 || true
 wait_exit $spid 200 || true
 line=$(out sink-rs | grep -a -m1 'nfguest: sink rx=' || true)
 rx=$(echo "$line" | sed -n 's/.*rx=\([0-9]*\).*/\1/p')
-if [ -n "$rx" ] && [ "$rx" -gt $((N2 / 2 + N2 / 10)) ] && out sink-rs | grep -q 'bad=0'; then
+if [ -n "$rx" ] && [ "$rx" -gt $((N2 / 2)) ] && out sink-rs | grep -q 'bad=0'; then
 	tap_ok "testpmd restart: traffic resumed, sink got $rx of $N2 ($line)"
 else
 	tap_fail "testpmd restart: traffic resumed" "${line:-no sink result}"

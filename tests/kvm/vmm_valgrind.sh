@@ -26,16 +26,7 @@ VG=(valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all
 # Optional peer: testpmd with one vhost-user port, receiving what gen sends.
 NET=()
 if command -v dpdk-testpmd >/dev/null && [ "$(free_hugepages_2m)" -ge 96 ]; then
-	if [ "${L1RUN:-}" = 1 ]; then
-		[ "$(stat -c %a /)" = 755 ] || chmod 755 / # DPDK refuses plugins under a world-writable dir
-		mkdir -p /var/run
-	fi
-	PMDS=(/usr/lib/x86_64-linux-gnu/dpdk/pmds-*)
-	DLIBS=()
-	for l in net_vhost mempool_ring; do
-		f=$(ls "${PMDS[0]}"/librte_$l.so* 2>/dev/null | head -n1)
-		[ -n "$f" ] && DLIBS+=(-d "$f")
-	done
+	dpdk_vhost_prepare
 	dpdk-testpmd -l 0,1 --no-pci --in-memory -m 32 "${DLIBS[@]}" \
 		--vdev "net_vhost0,iface=$TEST_TMP/vh0.sock,client=0" \
 		-- --forward-mode=rxonly --auto-start --nb-cores=1 --total-num-mbufs=4096 --stats-period 5 \
