@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "tests/fuzz/access_record.h"
 #include "tests/fuzz/checked_router.h"
 #include "vmm/msix.h"
 #include "vmm/pci.h"
@@ -60,7 +61,6 @@ static const struct pci_dev_ops dops = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned lens[4] = {1, 2, 4, 8};
 	struct pci_dev_desc desc = {
 	    .name = "fuzz0",
 	    .vendor_id = 0x1234,
@@ -88,36 +88,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fds[v] < 0 || msix_bind_fd(f.msix, v, fds[v]))
 			abort();
 	}
-	for (i = 0; i + 8 <= size; i += 8) {
-		const uint8_t *r = data + i;
-		unsigned len = lens[(r[0] >> 5) & 3];
-		bool write = r[0] & 0x10;
-		uint16_t off = (uint16_t)(r[2] | r[3] << 8);
-		uint64_t val = (uint64_t)r[4] | (uint64_t)r[5] << 8 | (uint64_t)r[6] << 16 |
-			       (uint64_t)r[7] << 24 | (uint64_t)r[1] << 32;
+	for (i = 0; i + ACCESS_RECORD_SIZE <= size; i += ACCESS_RECORD_SIZE) {
+		struct access_record a;
 		uint32_t addr;
 
-		switch (r[0] & 3) {
+		access_record_decode(data + i, &a);
+		switch (a.kind) {
 		case 0: /* ECAM: slot from flags, register from offset */
-			pci_ecam_access(bus, ((uint64_t)(r[1] & 0x1f) << 15) | (off & 0xfff), &val,
-					len, write);
+			pci_ecam_access(bus, ((uint64_t)(a.flags & 0x1f) << 15) | (a.off & 0xfff),
+					&a.val, a.len, a.write);
 			break;
 		case 1: /* CF8 address then a CFC data access */
-			addr = 0x80000000u | (uint32_t)pci_dev_slot(dev) << 11 | (off & 0xfc);
-			if (r[1] & 1)
-				addr = (uint32_t)val; /* raw CF8 value */
+			addr = 0x80000000u | (uint32_t)pci_dev_slot(dev) << 11 | (a.off & 0xfc);
+			if (a.flags & 1)
+				addr = (uint32_t)a.val; /* raw CF8 value */
 			pci_pio_cfg_access(bus, 0xcf8, &addr, 4, true);
-			pci_pio_cfg_access(bus, 0xcfc + (off & 3), &val, len, write);
+			pci_pio_cfg_access(bus, 0xcfc + (a.off & 3), &a.val, a.len, a.write);
 			break;
 		case 2: /* wherever BAR 0 decodes now */
-			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (off & 0x1fff), &val, len,
-				       write, false);
+			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (a.off & 0x1fff), &a.val,
+				       a.len, a.write, false);
 			break;
 		case 3: /* the MSI-X table and PBA */
-			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + TABLE_OFF + (off & 0xfff),
-				       &val, len, write, false);
-			if (r[1] & 0x80)
-				msix_notify(f.msix, r[1] % NVEC);
+			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + TABLE_OFF + (a.off & 0xfff),
+				       &a.val, a.len, a.write, false);
+			if (a.flags & 0x80)
+				msix_notify(f.msix, a.flags % NVEC);
 			break;
 		}
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vmm/mem.h"
+#include "tests/fuzz/access_record.h"
 #include "tests/fuzz/checked_router.h"
 #include "vmm/msix.h"
 #include "vmm/pci.h"
@@ -66,7 +67,6 @@ static const struct virtio_dev_ops vops = {.features = d_features,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned lens[4] = {1, 2, 4, 8};
 	static struct guest_mem *mem;
 	const struct virtio_pci_desc desc = {.name = "fuzz-net0",
 					     .device_type = 1,
@@ -92,33 +92,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	dev = virtio_pci_dev(vp);
 	fail_activate = size && (data[0] & 0x80);
-	for (i = 0; i + 8 <= size; i += 8) {
-		const uint8_t *r = data + i;
-		unsigned len = lens[(r[0] >> 5) & 3];
-		bool write = r[0] & 0x10;
-		uint16_t off = (uint16_t)(r[2] | r[3] << 8);
-		uint64_t val = (uint64_t)r[4] | (uint64_t)r[5] << 8 | (uint64_t)r[6] << 16 |
-			       (uint64_t)r[7] << 24 | (uint64_t)r[1] << 32;
+	for (i = 0; i + ACCESS_RECORD_SIZE <= size; i += ACCESS_RECORD_SIZE) {
+		struct access_record a;
 		uint32_t addr;
 
-		switch (r[0] & 3) {
+		access_record_decode(data + i, &a);
+		switch (a.kind) {
 		case 0:
-			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (off % VIRTIO_BAR_SIZE),
-				       &val, len, write, false);
+			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (a.off % VIRTIO_BAR_SIZE),
+				       &a.val, a.len, a.write, false);
 			break;
 		case 1:
-			pci_ecam_access(bus, ((uint64_t)pci_dev_slot(dev) << 15) | (off & 0xfff),
-					&val, len, write);
+			pci_ecam_access(bus, ((uint64_t)pci_dev_slot(dev) << 15) | (a.off & 0xfff),
+					&a.val, a.len, a.write);
 			break;
 		case 2:
-			addr = 0x80000000u | (uint32_t)pci_dev_slot(dev) << 11 | (off & 0xfc);
+			addr = 0x80000000u | (uint32_t)pci_dev_slot(dev) << 11 | (a.off & 0xfc);
 			pci_pio_cfg_access(bus, 0xcf8, &addr, 4, true);
-			pci_pio_cfg_access(bus, 0xcfc + (off & 3), &val, len, write);
+			pci_pio_cfg_access(bus, 0xcfc + (a.off & 3), &a.val, a.len, a.write);
 			break;
 		case 3:
-			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (off & 0x3f), &val, len,
-				       write, false);
-			if (r[1] == 0xff)
+			pci_bar_access(bus, pci_dev_bar_addr(dev, 0) + (a.off & 0x3f), &a.val,
+				       a.len, a.write, false);
+			if (a.flags == 0xff)
 				virtio_pci_config_changed(vp);
 			break;
 		}

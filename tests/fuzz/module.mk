@@ -26,10 +26,10 @@ endef
 
 $(eval $(call fuzz_target,config,config/diag.c config/load.c config/check.c config/dump.c \
 	common/log.c common/parse.c,-lyaml))
-$(eval $(call fuzz_target,pci_msix,vmm/pci.c vmm/msix.c common/log.c tests/fuzz/checked_router.c,\
+$(eval $(call fuzz_target,pci_msix,vmm/pci.c vmm/msix.c common/log.c tests/fuzz/checked_router.c tests/fuzz/access_record.c,\
 	-lpthread))
 $(eval $(call fuzz_target,virtio_pci,vmm/virtio_pci.c vmm/pci.c vmm/msix.c vmm/mem.c \
-	common/log.c tests/fuzz/checked_router.c,-lpthread))
+	common/log.c tests/fuzz/checked_router.c tests/fuzz/access_record.c,-lpthread))
 $(eval $(call fuzz_target,vhost_user,vmm/vhost_user.c common/log.c,-lpthread))
 $(eval $(call fuzz_target,ctl,dataplane/ctl_req.c,-ljson-c))
 $(eval $(call fuzz_target,l2,dataplane/l2.c dataplane/fdb.c common/log.c common/parse.c,-lpthread))
