@@ -33,6 +33,9 @@ bench_cleanup_point() {
 		p=$(cat "$T/ovs/ovsdb.pid" 2>/dev/null)
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
 	fi
+	# KEEP=1: OVS's log of every point stays in $T for a post-mortem.
+	[ -n "${KEEP:-}" ] && [ -f "$T/ovs/vswitchd.log" ] &&
+		cp "$T/ovs/vswitchd.log" "$T/vswitchd-$(date +%s%N).log"
 	rm -rf "$T/ovs" "$T"/*.sock
 	rm -f /dev/hugepages/"$P"*
 }
@@ -303,14 +306,15 @@ bench_ovs_start() {
 	V="ovs-vsctl --db=unix:$D/db.sock --no-wait"
 	ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
 	setsid ovsdb-server "$D/conf.db" --remote="punix:$D/db.sock" --pidfile="$D/ovsdb.pid" \
-		--unixctl="$D/ovsdb.ctl" --log-file="$D/ovsdb.log" --detach --no-chdir || return 1
+		--unixctl="$D/ovsdb.ctl" --log-file="$D/ovsdb.log" --detach --no-chdir \
+		>"$D/ovsdb.console" 2>&1 || return 1
 	$V init
 	$V set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x1 \
 		other_config:pmd-cpu-mask=0x2 other_config:dpdk-socket-mem=256 \
 		other_config:dpdk-extra="--file-prefix=${P}ovs --no-pci --in-memory"
 	OVS_RUNDIR=$D OVS_DBDIR=$D OVS_LOGDIR=$D setsid "$OVSD" "unix:$D/db.sock" \
 		--pidfile="$D/vswitchd.pid" --unixctl="$D/vswitchd.ctl" \
-		--log-file="$D/vswitchd.log" --detach --no-chdir || return 1
+		--log-file="$D/vswitchd.log" --detach --no-chdir >"$D/vswitchd.console" 2>&1 || return 1
 	V="ovs-vsctl --db=unix:$D/db.sock --timeout=30"
 	$V add-br br0 -- set bridge br0 datapath_type=netdev
 }

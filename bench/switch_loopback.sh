@@ -141,7 +141,11 @@ declare -A R
 for run in $(seq "$RUNS"); do
 	for size in $SIZES; do
 		for c in $CONTENDERS; do
-			read -r agg p0 p1 cpp < <(measure "$c" "$size")
+			# $(...) waits for the whole point, its clean-up included: the
+			# next point must not start while this one's processes live on
+			# (a dying vhost client reconnects to the next generator).
+			res=$(measure "$c" "$size")
+			read -r agg p0 p1 cpp <<<"$res"
 			R[$c,$size,$run]=$agg
 			R[$c,$size,$run,oneway]=$p0
 			R[$c,$size,$run,cpp]=$cpp
