@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,7 +18,9 @@
 
 struct vhost_user {
 	int fd;
-	int timeout_ms;
+	int timeout_ms;	 /* give up on a reply after this long */
+	int progress_ms; /* "still waiting" warning interval */
+	char peer[128];	 /* names the backend in those warnings */
 	bool reply_ack;	 /* REPLY_ACK negotiated */
 	bool proto;	 /* VHOST_USER_F_PROTOCOL_FEATURES acked in SET_FEATURES */
 	bool have_proto; /* backend offered protocol features */
@@ -164,8 +168,17 @@ int vhost_user_open(int fd, int timeout_ms, struct vhost_user **out)
 	}
 	vu->fd = fd;
 	vu->timeout_ms = timeout_ms;
+	vu->progress_ms = VHOST_USER_PROGRESS_MS;
+	strcpy(vu->peer, "the backend");
 	*out = vu;
 	return 0;
+}
+
+void vhost_user_set_progress(struct vhost_user *vu, int every_ms, const char *peer)
+{
+	if (every_ms > 0)
+		vu->progress_ms = every_ms;
+	snprintf(vu->peer, sizeof(vu->peer), "%s", peer);
 }
 
 void vhost_user_close(struct vhost_user *vu)
@@ -242,15 +255,67 @@ static int send_msg(struct vhost_user *vu, uint32_t request, uint32_t flags, con
 	return 0;
 }
 
-/* Read exactly len bytes within the timeout. Any fd that arrives is closed
- * and makes the reply malformed (replies we handle never carry fds). */
-static int recv_exact(struct vhost_user *vu, uint32_t request, void *buf, size_t len)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The wait for one reply: when it started, when the next "still waiting"
+ * warning is due. */
+struct reply_wait {
+	int64_t start, next_note;
+};
+
+/* Wait until the socket is readable (1), or -ETIMEDOUT once the reply is
+ * timeout_ms late. A late reply is logged every progress_ms: a backend in
+ * a loaded host (OVS waiting for DPDK's memory lock, a nested TCG tier)
+ * can take minutes and still answer. */
+static int wait_readable(struct vhost_user *vu, uint32_t request, struct reply_wait *w)
+{
+	for (;;) {
+		struct pollfd p = {.fd = vu->fd, .events = POLLIN};
+		int64_t waited = now_ms() - w->start, until;
+		int r;
+
+		if (waited >= vu->timeout_ms) {
+			pr_err("no reply to %s from %s within %d ms; the backend is stuck (see its "
+			       "log); dropping the session to reconnect",
+			       req_name(request), vu->peer, vu->timeout_ms);
+			return -ETIMEDOUT;
+		}
+		if (waited >= w->next_note - w->start) {
+			pr_warn("still waiting for the reply to %s from %s: %lld s so far; the "
+				"connection is open, so it may only be slow (a loaded host); "
+				"giving up after %d s",
+				req_name(request), vu->peer, (long long)(waited / 1000),
+				vu->timeout_ms / 1000);
+			w->next_note += vu->progress_ms;
+			continue;
+		}
+		until = w->next_note - w->start;
+		if (until > vu->timeout_ms)
+			until = vu->timeout_ms;
+		r = poll(&p, 1, (int)(until - waited));
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Read exactly len bytes before the reply is timeout_ms late. Any fd that
+ * arrives is closed and makes the reply malformed (replies we handle never
+ * carry fds). */
+static int recv_exact(struct vhost_user *vu, uint32_t request, void *buf, size_t len,
+		      struct reply_wait *w)
 {
 	size_t got = 0;
 	bool fds_seen = false;
 
 	while (got < len) {
-		struct pollfd p = {.fd = vu->fd, .events = POLLIN};
 		union {
 			char b[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 			struct cmsghdr align;
@@ -265,14 +330,9 @@ static int recv_exact(struct vhost_user *vu, uint32_t request, void *buf, size_t
 		ssize_t n;
 		int r;
 
-		r = poll(&p, 1, vu->timeout_ms);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0) {
-			pr_err("no reply to %s within %d ms; the backend is stuck",
-			       req_name(request), vu->timeout_ms);
-			return -ETIMEDOUT;
-		}
+		r = wait_readable(vu, request, w);
+		if (r < 0)
+			return r;
 		n = recvmsg(vu->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -312,15 +372,18 @@ static int recv_exact(struct vhost_user *vu, uint32_t request, void *buf, size_t
 static int recv_reply(struct vhost_user *vu, uint32_t request, void *payload, uint32_t size)
 {
 	struct vhost_user_hdr h;
+	struct reply_wait w;
 	int ret;
 
-	ret = recv_exact(vu, request, &h, sizeof(h));
+	w.start = now_ms();
+	w.next_note = w.start + vu->progress_ms;
+	ret = recv_exact(vu, request, &h, sizeof(h), &w);
 	if (ret)
 		return ret;
 	ret = vhost_user_check_reply(&h, request, size);
 	if (ret)
 		return ret;
-	return size ? recv_exact(vu, request, payload, size) : 0;
+	return size ? recv_exact(vu, request, payload, size, &w) : 0;
 }
 
 static int get_u64(struct vhost_user *vu, uint32_t request, uint64_t *val)

@@ -7,7 +7,10 @@
  * reply flag and nothing else, exactly the payload size the request
  * expects, no file descriptors. A violation is -EPROTO (with a message
  * naming the field); a closed socket is -ECONNRESET; no reply within the
- * timeout is -ETIMEDOUT. After any error the session is dead: the caller
+ * give-up time is -ETIMEDOUT. A slow backend is not a dead one: while a
+ * reply is late, a warning with the time waited is logged every progress
+ * interval, and only a closed socket or the give-up time ends the wait.
+ * After any error the session is dead: the caller
  * closes it and reconnects. When the backend offers REPLY_ACK and we
  * negotiate it, every SET_* message asks for an ack and a non-zero ack is
  * -EIO.
@@ -113,8 +116,16 @@ int vhost_user_listen(const char *path, int *fd);
 struct vhost_user;
 
 /* Start a session on a connected socket; takes ownership of fd (closed by
- * vhost_user_close, also on failure here). timeout_ms bounds every reply. */
+ * vhost_user_close, also on failure here). timeout_ms bounds the wait for
+ * each reply (from sending the request to its last byte); progress
+ * warnings come every VHOST_USER_PROGRESS_MS until vhost_user_set_progress
+ * says otherwise. */
 int vhost_user_open(int fd, int timeout_ms, struct vhost_user **out);
+#define VHOST_USER_PROGRESS_MS 10000
+/* While a reply is late, log "still waiting" every every_ms (> 0), naming
+ * the backend as `peer` (e.g. "virtio-net0 backend on '/run/x.sock'";
+ * truncated to 127 bytes). */
+void vhost_user_set_progress(struct vhost_user *vu, int every_ms, const char *peer);
 /* Close the socket and free. NULL is a no-op. */
 void vhost_user_close(struct vhost_user *vu);
 /* The socket, for poll()ing for a hang-up between requests. */

@@ -304,12 +304,15 @@ static void session_close(struct virtio_net *n)
  * ready. Takes ownership of fd. */
 static int session_open(struct virtio_net *n, int fd)
 {
+	char peer[sizeof(n->name) + sizeof(n->opts.path) + 24];
 	uint64_t feat, proto, nq;
 	int ret;
 
 	ret = vhost_user_open(fd, VIRTIO_NET_TIMEOUT_MS, &n->vu);
 	if (ret)
 		return ret;
+	snprintf(peer, sizeof(peer), "%s's backend on '%s'", n->name, n->opts.path);
+	vhost_user_set_progress(n->vu, VHOST_USER_PROGRESS_MS, peer);
 	ret = vhost_user_handshake(n->vu, PROTO_WANT, &feat, &proto, &nq);
 	if (ret)
 		goto err_close;

@@ -27,9 +27,13 @@
 
 #define VIRTIO_NET_PAIRS_MAX  8
 #define VIRTIO_NET_QUEUE_SIZE 1024
-#define VIRTIO_NET_TIMEOUT_MS                                                                      \
-	10000 /* per vhost-user reply; DPDK maps guest RAM in SET_MEM_TABLE                        \
-	       */
+/* How long the VMM waits for one vhost-user reply before it drops the
+ * session and reconnects. Long on purpose: a backend whose socket is open
+ * is slow, not gone (DPDK maps guest RAM in SET_MEM_TABLE; OVS's vhost
+ * thread waited ~85 s for DPDK's memory lock in a loaded nested tier, and
+ * a 10 s limit made every connection to it fail). A late reply is logged
+ * every VHOST_USER_PROGRESS_MS meanwhile. */
+#define VIRTIO_NET_TIMEOUT_MS 300000
 
 /* Parsed `--net vhost-user:PATH[,server][,mac=MAC][,queues=N]`. */
 struct virtio_net_opts {

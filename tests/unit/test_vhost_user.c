@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* vhost-user frontend against an in-process fake backend over a
  * socketpair: the normal handshake and start sequence, then malformed
- * replies and mid-handshake closes (clean error, no fd or memory leak). */
+ * replies and mid-handshake closes (clean error, no fd or memory leak),
+ * slow backends (waited for, with progress warnings) and stuck ones. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -38,6 +40,8 @@ enum fault {
 	F_NACK,	       /* REPLY_ACK with a non-zero status */
 	F_WRONG_INDEX, /* GET_VRING_BASE answers another ring */
 	F_ZERO_QUEUES,
+	F_SLOW,	   /* a correct reply after delay_ms */
+	F_TRICKLE, /* the header, then one payload byte per delay_ms */
 };
 
 #define LOG_MAX 64
@@ -49,6 +53,7 @@ struct fake {
 	enum fault fault;
 	uint32_t fault_on;
 	int close_after; /* close after this many messages (0: never) */
+	int delay_ms;	 /* F_SLOW, F_TRICKLE */
 	uint64_t features, proto;
 	/* Log of what the frontend sent. */
 	int n;
@@ -158,6 +163,18 @@ static bool reply(struct fake *f, uint32_t req, const void *p, uint32_t size)
 	case F_CLOSE:
 		return false;
 	case F_SILENT:
+		break;
+	case F_SLOW:
+		usleep((useconds_t)f->delay_ms * 1000);
+		send_raw(f->fd, req, fl, size, p, size, -1);
+		break;
+	case F_TRICKLE:
+		send_raw(f->fd, req, fl, size, NULL, 0, -1);
+		for (uint32_t b = 0; b < size; b++) {
+			usleep((useconds_t)f->delay_ms * 1000);
+			if (send(f->fd, (const uint8_t *)p + b, 1, MSG_NOSIGNAL) != 1)
+				return false;
+		}
 		break;
 	default:
 		send_raw(f->fd, req, fl, size, p, size, -1);
@@ -626,6 +643,118 @@ static void test_check_idle(void **state)
 	vhost_user_close(vu);
 }
 
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Run `fn` with stderr going to a file; its text (NUL-terminated) in out. */
+static void capture_stderr(void (*fn)(void *), void *arg, char *out, size_t outlen)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
+	fn(arg);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, outlen - 1, tmp);
+	out[n] = 0;
+	fclose(tmp);
+}
+
+struct slow_case {
+	struct env *e;
+	int ret;
+	uint64_t feat;
+	long ms;
+};
+
+static void get_features_timed(void *arg)
+{
+	struct slow_case *c = arg;
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c->ret = vhost_user_get_features(c->e->vu, &c->feat);
+	c->ms = elapsed_ms(&t0);
+}
+
+/* A backend that answers after several progress intervals (OVS whose
+ * vhost thread waits for DPDK's memory lock) is waited for, with a
+ * "still waiting" warning per interval naming the request and the peer,
+ * and the session goes on normally afterwards. */
+static void test_slow_backend_is_waited_for(void **state)
+{
+	struct env *e = *state;
+	struct slow_case c = {.e = e};
+	char log[4096];
+	uint64_t proto;
+
+	memset(&e->f, 0, sizeof(e->f));
+	e->f.delay_ms = 450;
+	start_fake(e, F_SLOW, VHOST_USER_GET_FEATURES, 5000);
+	vhost_user_set_progress(e->vu, 100, "test backend on 'x.sock'");
+	capture_stderr(get_features_timed, &c, log, sizeof(log));
+	assert_int_equal(c.ret, 0);
+	assert_true(c.feat & FEAT_VERSION_1);
+	assert_true(c.ms >= 400);
+	assert_non_null(strstr(log, "still waiting for the reply to GET_FEATURES from test "
+				    "backend on 'x.sock'"));
+	/* One note per 100 ms waited (no flood, no silence). */
+	{
+		long notes = 0;
+
+		for (const char *q = log; (q = strstr(q, "still waiting")); q++)
+			notes++;
+		assert_in_range(notes, 2, c.ms / 100 + 1);
+	}
+	assert_int_equal(vhost_user_get_protocol_features(e->vu, &proto), 0);
+	stop_fake(e);
+}
+
+/* The give-up time bounds the whole reply, not each read: a backend that
+ * trickles its reply a byte per 200 ms (8 bytes: 1.6 s) against a 600 ms
+ * limit is stuck, though no single read waits 600 ms. */
+static void test_timeout_bounds_whole_reply(void **state)
+{
+	struct env *e = *state;
+	struct slow_case c = {.e = e};
+	char log[4096];
+
+	memset(&e->f, 0, sizeof(e->f));
+	e->f.delay_ms = 200;
+	start_fake(e, F_TRICKLE, VHOST_USER_GET_FEATURES, 600);
+	vhost_user_set_progress(e->vu, 250, "trickling backend");
+	capture_stderr(get_features_timed, &c, log, sizeof(log));
+	assert_int_equal(c.ret, -ETIMEDOUT);
+	assert_in_range(c.ms, 550, 1500);
+	assert_non_null(
+	    strstr(log, "no reply to GET_FEATURES from trickling backend within 600 ms"));
+	assert_non_null(strstr(log, "still waiting"));
+	stop_fake(e);
+
+	/* A silent backend: the same limit, and no note when the interval is
+	 * longer than the limit (the default 10 s against 200 ms). */
+	memset(&e->f, 0, sizeof(e->f));
+	start_fake(e, F_SILENT, VHOST_USER_GET_FEATURES, 200);
+	capture_stderr(get_features_timed, &c, log, sizeof(log));
+	assert_int_equal(c.ret, -ETIMEDOUT);
+	assert_in_range(c.ms, 190, 1200);
+	assert_null(strstr(log, "still waiting"));
+	assert_non_null(strstr(log, "from the backend within 200 ms"));
+	stop_fake(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +766,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_acks_and_bad_answers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sockets, setup, teardown),
 	    cmocka_unit_test(test_check_idle),
+	    cmocka_unit_test_setup_teardown(test_slow_backend_is_waited_for, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_bounds_whole_reply, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
