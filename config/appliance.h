@@ -32,8 +32,9 @@
 #define CFG_MAX_EMULATOR_PIN	   2 /* nfvisor-vmm --emulator-pin takes 1 or 2 CPUs */
 #define CFG_MAX_NUMA		   64
 #define CFG_RUN_DIR		   "/run/nfvisor"
-#define CFG_DEFAULT_MAX_RESTARTS   5  /* per restart_window, for VMs and the switch */
-#define CFG_DEFAULT_RESTART_WINDOW 60 /* seconds */
+#define CFG_DEFAULT_MAX_RESTARTS   5   /* per restart_window, for VMs and the switch */
+#define CFG_DEFAULT_RESTART_WINDOW 60  /* seconds */
+#define CFG_JAIL_DIR_MAX	   255 /* jail.dir; <dir>/<vm> fits a journal line */
 
 /* Hugepage sizes; the enum value is the page shift (0 = normal 4K pages). */
 enum cfg_hp { CFG_HP_NONE = 0, CFG_HP_2M = 21, CFG_HP_1G = 30 };
@@ -157,6 +158,20 @@ struct cfg_device {
 
 enum cfg_restart { CFG_RESTART_ON_FAILURE, CFG_RESTART_ALWAYS, CFG_RESTART_NEVER };
 
+/* A VM's nfvisor-vmm run in the jailer (vmm/jail.h: own mount namespace
+ * whose root is an empty tmpfs over the VM's jail directory, an
+ * unprivileged uid/gid, no capabilities). Given under defaults: and/or per
+ * VM; a VM's keys override the defaults' one by one, except that the
+ * identity (user:, or uid: and gid:) is taken whole from one place. */
+enum jail_field { JAIL_ENABLED, JAIL_USER, JAIL_UID, JAIL_GID, JAIL_DIR, JAIL__COUNT };
+struct cfg_jail {
+	bool enabled;	   /* default: true when jail: is given anywhere for the VM */
+	char *user;	   /* user to run as (looked up by plan/up), or NULL: uid/gid */
+	unsigned uid, gid; /* 1..4294967294 */
+	char *dir;	   /* the VM's jail is <dir>/<vm>; default CFG_RUN_DIR/<app>/jail */
+	struct cfg_mark at[JAIL__COUNT];
+};
+
 enum vm_field {
 	VM_NAME,
 	VM_KERNEL,
@@ -174,6 +189,7 @@ enum vm_field {
 	VM_DEVICES,
 	VM_MAX_RESTARTS,
 	VM_RESTART_WINDOW,
+	VM_JAIL,
 	VM__COUNT
 };
 struct cfg_vm {
@@ -195,6 +211,7 @@ struct cfg_vm {
 	size_t nnics;
 	struct cfg_device *devices;
 	size_t ndevices;
+	struct cfg_jail jail; /* jail.enabled false: not jailed */
 	struct cfg_mark mark;
 	struct cfg_mark at[VM__COUNT];
 };
@@ -252,6 +269,12 @@ void cfg_format_size(uint64_t v, char *out, size_t len);
 
 /* Bytes in one page of HP (4096 for CFG_HP_NONE). */
 uint64_t cfg_hp_bytes(enum cfg_hp hp);
+
+/* The jail directory of VM (jail.dir/<vm name>) into OUT. */
+void cfg_jail_path(const struct cfg_vm *vm, char *out, size_t len);
+
+/* The jailed VM whose NIC uses switch port PORT, or NULL. */
+const struct cfg_vm *cfg_jailed_user(const struct appliance *app, const char *port);
 
 /* Lookups by name; NULL when absent. */
 const struct cfg_port *cfg_find_port(const struct appliance *app, const char *name);

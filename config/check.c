@@ -122,6 +122,17 @@ static void apply_defaults(struct checker *c, const struct cfg_vm *def)
 		for (size_t j = 0; j < vm_table.n; j++) {
 			const struct field *f = &vm_table.f[j];
 
+			/* jail: merges key by key (config/jail.c). */
+			if (f->idx == VM_JAIL) {
+				if (!cfg_ok(def->at[VM_JAIL]) ||
+				    (vm->at[VM_JAIL].line && !cfg_ok(vm->at[VM_JAIL])))
+					continue;
+				if (!cfg_jail_merge(&vm->jail, &def->jail))
+					c->d->oom = true;
+				if (!vm->at[VM_JAIL].line)
+					vm->at[VM_JAIL] = def->at[VM_JAIL];
+				continue;
+			}
 			if (!f->in_defaults || vm->at[f->idx].line || !cfg_ok(def->at[f->idx]))
 				continue;
 			if (!apply_field(vm, def, f)) {
@@ -326,9 +337,26 @@ static void fill_port(struct checker *c, struct cfg_port *p)
 		fill(p->at, PORT_MODE, p->mark);
 	}
 	if (!p->at[PORT_PATH].line && c->app->name[0] && p->name[0]) {
-		if (asprintf(&p->path, "%s/%s/%s.sock", CFG_RUN_DIR, c->app->name, p->name) < 0) {
+		const struct cfg_vm *jailed = cfg_jailed_user(c->app, p->name);
+		int n;
+
+		/* A jailed VMM sees its sockets' directory: one of its own. */
+		if (jailed)
+			n = asprintf(&p->path, "%s/%s/vhost-%s/%s.sock", CFG_RUN_DIR, c->app->name,
+				     jailed->name, p->name);
+		else
+			n = asprintf(&p->path, "%s/%s/%s.sock", CFG_RUN_DIR, c->app->name, p->name);
+		if (n < 0) {
 			p->path = NULL;
 			c->d->oom = true;
+		} else if (strlen(p->path) > SOCKET_PATH_MAX) {
+			diag_err(
+			    c->d, p->at[PORT_NAME],
+			    "switch.ports[%zu]: the default socket path \"%s\" (port of jailed "
+			    "VM \"%s\") is %zu characters, over the %d a UNIX socket takes; "
+			    "give path: or shorter names",
+			    (size_t)(p - c->app->sw.ports), p->path, jailed ? jailed->name : "",
+			    strlen(p->path), SOCKET_PATH_MAX);
 		} else {
 			fill(p->at, PORT_PATH, p->mark);
 		}
@@ -914,9 +942,10 @@ static void check_devices(struct checker *c)
 
 /* ---- entry ---- */
 
-void cfg_check(struct appliance *app, const struct cfg_vm *defaults, struct diag_list *d)
+void cfg_check(struct appliance *app, struct cfg_vm *defaults, struct diag_list *d)
 {
 	struct checker *c = calloc(1, sizeof(*c));
+	char path[48];
 
 	if (!c) {
 		d->oom = true;
@@ -924,7 +953,15 @@ void cfg_check(struct appliance *app, const struct cfg_vm *defaults, struct diag
 	}
 	c->app = app;
 	c->d = d;
+	cfg_jail_check_values(d, &defaults->jail, "defaults.jail");
+	for (size_t v = 0; v < app->nvms; v++) {
+		snprintf(path, sizeof(path), "vms[%zu].jail", v);
+		cfg_jail_check_values(d, &app->vms[v].jail, path);
+	}
 	apply_defaults(c, defaults);
+	for (size_t v = 0; v < app->nvms; v++)
+		if (app->vms[v].mark.line)
+			cfg_jail_fill(app, &app->vms[v], v, d);
 	for (size_t i = 0; i < app->npfs; i++)
 		check_pf(c, i);
 	for (size_t i = 0; i < app->sw.nports; i++) {

@@ -159,6 +159,14 @@ int launch_vm(const struct appliance *app, size_t v, const struct plan *plan, co
 	}
 	if (!ret && vm->serial)
 		ret = add(out, "--serial=file:%s", vm->serial);
+	if (!ret && vm->jail.enabled) {
+		ret = add(out, "--jail=%s/%s", vm->jail.dir, vm->name);
+		if (!ret && vm->jail.user)
+			ret = add(out, "--user=%s", vm->jail.user);
+		else if (!ret)
+			ret = add(out, "--uid=%u", vm->jail.uid)
+				  ?: add(out, "--gid=%u", vm->jail.gid);
+	}
 	for (size_t k = 0; !ret && k < vm->nnics; k++) {
 		const struct cfg_nic *nic = &vm->nics[k];
 		const struct cfg_port *p;

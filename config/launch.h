@@ -32,7 +32,8 @@ int launch_switch(const struct appliance *app, const struct plan *plan, const ch
 		  struct launch_cmd *out);
 
 /* nfvisor-vmm (program path BIN) for VM index V of APP; VF NICs and devices
- * become --device vfio:BDF. Returns 0 or -ENOMEM. */
+ * become --device vfio:BDF; a jailed VM gets --jail <jail.dir>/<vm> and
+ * --user NAME (or --uid N --gid N). Returns 0 or -ENOMEM. */
 int launch_vm(const struct appliance *app, size_t v, const struct plan *plan, const char *bin,
 	      struct launch_cmd *out);
 

@@ -20,6 +20,7 @@ struct loader {
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+_Static_assert(VM__COUNT <= 32 && PORT__COUNT <= 32, "parse_map's seen[] is too small");
 #define FIELD(k, kd, i, type, member, ...)                                                         \
 	{                                                                                          \
 		.key = k, .kind = kd, .idx = i, .off = offsetof(type, member), __VA_ARGS__         \
@@ -130,6 +131,18 @@ static const struct field nic_fields[] = {
 };
 TABLE(nic_table, "a NIC", struct cfg_nic, at, nic_fields);
 
+/* in_defaults: the keys may be written under defaults.jail too. */
+static const struct field jail_fields[] = {
+    FIELD("enabled", F_BOOL, JAIL_ENABLED, struct cfg_jail, enabled, .in_defaults = true),
+    FIELD("user", F_STR, JAIL_USER, struct cfg_jail, user, .in_defaults = true),
+    FIELD("uid", F_UINT, JAIL_UID, struct cfg_jail, uid, .min = 1, .max = 4294967294u,
+	  .in_defaults = true),
+    FIELD("gid", F_UINT, JAIL_GID, struct cfg_jail, gid, .min = 1, .max = 4294967294u,
+	  .in_defaults = true),
+    FIELD("dir", F_STR, JAIL_DIR, struct cfg_jail, dir, .in_defaults = true),
+};
+TABLE(jail_table, "jail", struct cfg_jail, at, jail_fields);
+
 static const struct field vm_fields[] = {
     FIELD("name", F_NAME, VM_NAME, struct cfg_vm, name, .required = true),
     FIELD("kernel", F_STR, VM_KERNEL, struct cfg_vm, kernel, .in_defaults = true),
@@ -153,6 +166,7 @@ static const struct field vm_fields[] = {
 	  .max = 1000, .in_defaults = true),
     FIELD("restart_window", F_UINT, VM_RESTART_WINDOW, struct cfg_vm, restart_window, .min = 1,
 	  .max = 86400, .in_defaults = true),
+    FIELD("jail", F_MAP, VM_JAIL, struct cfg_vm, jail, .sub = &jail_table, .in_defaults = true),
     FIELD("nics", F_SEQ, VM_NICS, struct cfg_vm, nics, .seq = seq_nics),
     FIELD("devices", F_SEQ, VM_DEVICES, struct cfg_vm, devices, .seq = seq_devices),
 };
@@ -631,7 +645,7 @@ static void parse_map(struct loader *l, yaml_node_t *n, const struct table *t, v
 		      const char *path)
 {
 	struct cfg_mark *at = (struct cfg_mark *)((char *)obj + t->at_off);
-	struct cfg_mark seen[16] = {{0, 0}};
+	struct cfg_mark seen[32] = {{0, 0}}; /* indexed by field idx: every *__COUNT fits */
 	char sub[256], q[96], q2[128];
 
 	if (n->type != YAML_MAPPING_NODE) {
@@ -662,7 +676,7 @@ static void parse_map(struct loader *l, yaml_node_t *n, const struct table *t, v
 			diag_err(l->d, node_mark(k),
 				 "key \"%s\" cannot be set in defaults; defaults may set kernel, "
 				 "initrd, cmdline, vcpus, emulator_pin, memory, hugepages, "
-				 "numa_node, restart, max_restarts and restart_window",
+				 "numa_node, restart, max_restarts, restart_window and jail",
 				 f->key);
 			continue;
 		}
@@ -1065,6 +1079,8 @@ void cfg_vm_release(struct cfg_vm *vm)
 	free(vm->emulator_pin.col);
 	free(vm->nics);
 	free(vm->devices);
+	free(vm->jail.user);
+	free(vm->jail.dir);
 }
 
 void appliance_free(struct appliance *app)
@@ -1119,6 +1135,11 @@ const char *cfg_dev_kind_name(enum cfg_dev_kind k)
 uint64_t cfg_hp_bytes(enum cfg_hp hp)
 {
 	return hp == CFG_HP_NONE ? 4096 : 1ull << hp;
+}
+
+void cfg_jail_path(const struct cfg_vm *vm, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", vm->jail.dir ? vm->jail.dir : "", vm->name);
 }
 
 const struct cfg_port *cfg_find_port(const struct appliance *app, const char *name)

@@ -2,6 +2,9 @@
 #include "config/plan.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -649,6 +652,72 @@ static void check_dir(struct planner *pl, const char *file, struct cfg_mark m, c
 	free(dir);
 }
 
+/* ---- jails ---- */
+
+/* A jailed VM: its user exists and is not root; up can create its jail
+ * directory (jail.dir exists or its parent does, and <dir>/<vm> does not). */
+static void check_jail(struct planner *pl, size_t v)
+{
+	const struct cfg_vm *vm = &pl->app->vms[v];
+	const struct cfg_jail *j = &vm->jail;
+	struct plan_jail *pj = &pl->p->jail[v];
+	char own[CFG_NAME_MAX + 32], jdir[PATH_MAX], buf[4096], *parent;
+	struct passwd pw, *res = NULL;
+	struct stat st;
+	int ret;
+
+	if (!j->enabled || !j->dir)
+		return;
+	if (j->user) {
+		ret = getpwnam_r(j->user, &pw, buf, sizeof(buf), &res);
+		if (ret || !res) {
+			diag_err(pl->d, j->at[JAIL_USER],
+				 "vms[%zu].jail.user: no user \"%s\" on this host%s%s; create it "
+				 "(useradd --system --no-create-home --shell /usr/sbin/nologin %s) "
+				 "or give uid: and gid:",
+				 v, j->user, ret ? ": " : "", ret ? strerror(ret) : "", j->user);
+			return;
+		}
+		if (!pw.pw_uid || !pw.pw_gid) {
+			diag_err(pl->d, j->at[JAIL_USER],
+				 "vms[%zu].jail.user: \"%s\" has uid %u gid %u; the jail needs an "
+				 "unprivileged user and group (not 0)",
+				 v, j->user, (unsigned)pw.pw_uid, (unsigned)pw.pw_gid);
+			return;
+		}
+		*pj = (struct plan_jail){true, (unsigned)pw.pw_uid, (unsigned)pw.pw_gid};
+	} else {
+		*pj = (struct plan_jail){true, j->uid, j->gid};
+	}
+	snprintf(own, sizeof(own), "%s/%s/", CFG_RUN_DIR, pl->app->name);
+	if (!strncmp(j->dir, own, strlen(own)))
+		return; /* inside the state directory, which up creates */
+	cfg_jail_path(vm, jdir, sizeof(jdir));
+	if (!lstat(jdir, &st)) {
+		diag_err(pl->d, j->at[JAIL_DIR],
+			 "vms[%zu].jail.dir: \"%s\" exists already; up creates a new, empty "
+			 "jail directory per VM: remove it (a crashed appliance's?) or use another "
+			 "dir:",
+			 v, jdir);
+		return;
+	}
+	if (!stat(j->dir, &st)) {
+		if (!S_ISDIR(st.st_mode))
+			diag_err(pl->d, j->at[JAIL_DIR],
+				 "vms[%zu].jail.dir: \"%s\" is not a directory", v, j->dir);
+		return;
+	}
+	parent = strndup(j->dir, (size_t)(strrchr(j->dir, '/') - j->dir));
+	if (!parent)
+		return;
+	if (parent[0] && (stat(parent, &st) || !S_ISDIR(st.st_mode)))
+		diag_err(pl->d, j->at[JAIL_DIR],
+			 "vms[%zu].jail.dir: neither \"%s\" nor its parent \"%s\" exists; up "
+			 "creates one level: create the parent or use another dir:",
+			 v, j->dir, parent);
+	free(parent);
+}
+
 /* ---- entry ---- */
 
 int plan_build(const struct appliance *app, struct sysfs *fs, struct diag_list *d,
@@ -687,6 +756,7 @@ int plan_build(const struct appliance *app, struct sysfs *fs, struct diag_list *
 		check_file(&pl, app->vms[v].initrd, app->vms[v].at[VM_INITRD], v, "initrd");
 		snprintf(path, sizeof(path), "vms[%zu].serial", v);
 		check_dir(&pl, app->vms[v].serial, app->vms[v].at[VM_SERIAL], path);
+		check_jail(&pl, v);
 	}
 	for (size_t i = 0; i < app->sw.nports; i++) {
 		snprintf(path, sizeof(path), "switch.ports[%zu].path", i);

@@ -57,9 +57,17 @@ struct plan_action {
 	const struct cfg_device *dev;
 };
 
+/* A jailed VM's ids, looked up on this host (user: through the user
+ * database). on == false: the VM is not jailed or its user is unknown. */
+struct plan_jail {
+	bool on;
+	unsigned uid, gid;
+};
+
 struct plan {
 	const struct appliance *app;
-	char root[256]; /* sysfs root, "/" for the real one */
+	struct plan_jail jail[CFG_MAX_VMS]; /* per VM, in file order */
+	char root[256];			    /* sysfs root, "/" for the real one */
 	struct plan_cpu *cpus;
 	size_t ncpus;
 	enum cfg_hp hp_size; /* CFG_HP_NONE: the appliance reserves none */

@@ -5,6 +5,7 @@
 #include "config/launch.h"
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <string.h>
 
 static void use_text(const struct plan_use *u, char *out, size_t len)
@@ -83,6 +84,35 @@ static int process(const struct plan *p, size_t i, struct launch_cmd *c)
 	return launch_vm(app, i, p, LAUNCH_VMM_BIN, c);
 }
 
+static void print_jails(const struct plan *p, FILE *f)
+{
+	const struct appliance *app = p->app;
+	char dir[PATH_MAX];
+	bool any = false;
+
+	for (size_t v = 0; v < app->nvms; v++) {
+		const struct cfg_vm *vm = &app->vms[v];
+
+		if (!vm->jail.enabled)
+			continue;
+		if (!any)
+			fprintf(f, "jails (own mount namespace, no capabilities):\n");
+		any = true;
+		cfg_jail_path(vm, dir, sizeof(dir));
+		fprintf(f, "  VM %s: %s as ", vm->name, dir);
+		if (vm->jail.user)
+			fprintf(f, "user %s", vm->jail.user);
+		if (p->jail[v].on)
+			fprintf(f, "%suid %u gid %u%s", vm->jail.user ? " (" : "", p->jail[v].uid,
+				p->jail[v].gid, vm->jail.user ? ")" : "");
+		fputc('\n', f);
+	}
+	for (size_t v = 0; any && v < app->nvms; v++)
+		if (!app->vms[v].jail.enabled)
+			fprintf(f, "  VM %s: not jailed (jail: {enabled: false})\n",
+				app->vms[v].name);
+}
+
 static void print_processes(const struct plan *p, FILE *f)
 {
 	struct launch_cmd c = {.argv = NULL};
@@ -158,6 +188,7 @@ void plan_print(const struct plan *p, FILE *f)
 			fprintf(f, ", IOMMU group %d", a->iommu_group);
 		fputc('\n', f);
 	}
+	print_jails(p, f);
 	print_processes(p, f);
 	if (p->iommu_groups)
 		fprintf(f, "iommu: on (%u groups)\n", p->iommu_groups);
@@ -246,6 +277,30 @@ static struct json_object *actions_json(const struct plan *p)
 	return arr;
 }
 
+static struct json_object *jails_json(const struct plan *p)
+{
+	struct json_object *arr = json_object_new_array();
+	char dir[PATH_MAX];
+
+	for (size_t v = 0; v < p->app->nvms; v++) {
+		const struct cfg_vm *vm = &p->app->vms[v];
+		struct json_object *o = json_object_new_object();
+
+		add(o, "vm", json_object_new_string(vm->name));
+		add(o, "enabled", json_object_new_boolean(vm->jail.enabled));
+		if (vm->jail.enabled) {
+			cfg_jail_path(vm, dir, sizeof(dir));
+			add(o, "dir", json_object_new_string(dir));
+			add(o, "user",
+			    vm->jail.user ? json_object_new_string(vm->jail.user) : NULL);
+			add(o, "uid", p->jail[v].on ? json_object_new_int64(p->jail[v].uid) : NULL);
+			add(o, "gid", p->jail[v].on ? json_object_new_int64(p->jail[v].gid) : NULL);
+		}
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static struct json_object *processes_json(const struct plan *p)
 {
 	struct json_object *arr = json_object_new_array();
@@ -305,6 +360,7 @@ struct json_object *plan_json(const struct plan *p, const struct diag_list *d)
 	add(iommu, "groups", json_object_new_int((int)p->iommu_groups));
 	add(iommu, "needed", json_object_new_boolean(p->needs_iommu));
 	add(o, "iommu", iommu);
+	add(o, "jails", jails_json(p));
 	add(o, "processes", processes_json(p));
 	for (size_t i = 0; i < d->n; i++) {
 		struct json_object *g = json_object_new_object();

@@ -57,7 +57,7 @@ struct table {
 };
 
 extern const struct table app_table, host_table, hp_table, switch_table, fdb_table, port_table,
-    vlan_table, pf_table, vm_table, nic_table, vf_table;
+    vlan_table, pf_table, vm_table, nic_table, vf_table, jail_table;
 
 extern const struct enum_name hp_names[], port_type_names[], vhost_mode_names[], restart_names[];
 
@@ -69,7 +69,17 @@ static inline bool cfg_ok(struct cfg_mark m)
 
 /* Semantic checks and defaults (config/check.c): runs after the structural
  * parse; DEFAULTS is the parsed defaults: section (all at[] zero if absent). */
-void cfg_check(struct appliance *app, const struct cfg_vm *defaults, struct diag_list *d);
+void cfg_check(struct appliance *app, struct cfg_vm *defaults, struct diag_list *d);
+
+/* jail: keys (config/jail.c). Reports bad user:/dir: values of J (written
+ * at PATH, e.g. "defaults.jail") and marks them invalid (col 0). */
+void cfg_jail_check_values(struct diag_list *d, struct cfg_jail *j, const char *path);
+/* Copies into VM what DEF sets and VM does not (the identity only when VM
+ * names none). False when out of memory. */
+bool cfg_jail_merge(struct cfg_jail *vm, const struct cfg_jail *def);
+/* After merging: the effective enabled and dir of VM (index V), and the
+ * identity rules of an enabled jail, reported to D. */
+void cfg_jail_fill(const struct appliance *app, struct cfg_vm *vm, size_t v, struct diag_list *d);
 
 /* Frees what a VM/port owns, not the struct itself. */
 void cfg_vm_release(struct cfg_vm *vm);

@@ -454,6 +454,21 @@ int hostprep_note_file(struct orch_state *st, const char *path)
 	return state_journal_add(st, NULL, "file", "%s", path);
 }
 
+/* A directory up made (orch/jailprep.h): it must be empty again. */
+static int undo_dir(const char *path)
+{
+	int ret;
+
+	if (!rmdir(path) || errno == ENOENT)
+		return 0;
+	ret = -errno;
+	pr_err("cannot remove directory %s: %s%s", path, strerror(-ret),
+	       ret == -ENOTEMPTY ? " (something was left in it: look, remove it by hand, run "
+				   "`nfvisor down` again)"
+				 : "");
+	return ret;
+}
+
 int hostprep_undo(struct sysfs *fs, struct orch_state *st, bool verbose)
 {
 	struct journal_entry *e = NULL;
@@ -473,6 +488,8 @@ int hostprep_undo(struct sysfs *fs, struct orch_state *st, bool verbose)
 			ret = undo_bind(fs, e[i].args);
 		else if (!strcmp(e[i].op, "file"))
 			ret = unlink(e[i].args) && errno != ENOENT ? -errno : 0;
+		else if (!strcmp(e[i].op, "dir"))
+			ret = undo_dir(e[i].args);
 		else
 			ret = -EINVAL;
 		if (ret == -EINVAL)

@@ -7,6 +7,7 @@
  *                                       VF netlink settings; undo sets the old ones
  *   bind    BDF ORIGDRV|- OVERRIDE|-    bound to vfio-pci; undo rebinds ORIGDRV
  *   file    PATH                        a file up caused (socket); undo unlinks
+ *   dir     PATH                        a directory up made (orch/jailprep.h); undo rmdir
  * All sysfs paths go through struct sysfs (a fake root in tests). */
 #ifndef NFV_ORCH_HOSTPREP_H
 #define NFV_ORCH_HOSTPREP_H

@@ -21,6 +21,7 @@
 #include "config/launch.h"
 #include "config/plan.h"
 #include "orch/hostprep.h"
+#include "orch/jailprep.h"
 #include "orch/proc.h"
 #include "vfio/sysfs.h"
 
@@ -247,9 +248,12 @@ static int start_comp(struct orch *o, struct comp *c, unsigned restarts, char *d
 		waitpid(r.pid, NULL, 0);
 		return ret;
 	}
-	if (c->is_switch)
+	if (c->is_switch) {
 		ret = proc_wait_switch(r.pid, o->ctl, timeout, &status);
-	else
+		/* Its sockets are new files: jailed VMMs must be able to reconnect. */
+		if (!ret)
+			ret = jailprep_grant_sockets(o->plan);
+	} else
 		ret = proc_wait_vm(r.pid, o->ctl, c->ports, c->nports, timeout, 500, &status,
 				   &missing);
 	if (!r.start)
@@ -263,6 +267,11 @@ static int start_comp(struct orch *o, struct comp *c, unsigned restarts, char *d
 			    stderr,
 			    "nfvisor: %s (pid %d) exited while starting (%s); last lines of %s:\n",
 			    c->name, (int)r.pid, how, log);
+		} else if (c->is_switch && ret != -ETIMEDOUT) {
+			fprintf(stderr,
+				"nfvisor: the switch (pid %d) is up but its sockets could not be "
+				"given to the jailed VMs (above); last lines of %s:\n",
+				(int)r.pid, log);
 		} else if (c->is_switch) {
 			fprintf(stderr,
 				"nfvisor: the switch (pid %d) did not answer on %s within %u s; "
@@ -288,6 +297,14 @@ static int start_comp(struct orch *o, struct comp *c, unsigned restarts, char *d
 	state_proc_write(o->st, &r);
 	snprintf(detail, len, "pid %d", (int)r.pid);
 	return 0;
+}
+
+void orch_exited(struct orch *o, const char *comp)
+{
+	struct comp *c = find_comp(o, comp);
+
+	if (c && !c->is_switch)
+		jailprep_vm_exited(o->plan, c->vm);
 }
 
 int orch_restart(struct orch *o, const char *comp)
@@ -471,6 +488,9 @@ static int run_steps(struct orch *o)
 	ret = write_appliance_copy(o);
 	if (!ret)
 		ret = record_self(o);
+	/* Directories before the files in them: undo goes newest first. */
+	if (!ret)
+		ret = jailprep_dirs(o->st, o->plan, o->dir);
 	if (!ret)
 		ret = note_files(o);
 	if (ret) {

@@ -48,6 +48,11 @@ size_t orch_ncomps(const struct orch *o);
 /* Component I: "switch" or "vm.NAME". */
 const char *orch_comp(const struct orch *o, size_t i);
 
+/* Component COMP exited (the supervisor reaped it): removes what its
+ * process would have removed itself had it not been jailed or killed (the
+ * vhost-user sockets a VMM served). */
+void orch_exited(struct orch *o, const char *comp);
+
 /* Starts component COMP again (after it exited) and health-checks it;
  * updates its record (new pid, restarts + 1). 0 or -errno. */
 int orch_restart(struct orch *o, const char *comp);

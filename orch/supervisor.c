@@ -73,6 +73,7 @@ static void handle_exit(struct orch *o, struct watch *w, struct proc_rec *r, int
 
 	proc_describe_status(status, how, sizeof(how));
 	state_event(st, "%s (pid %d) exited: %s", r->comp, (int)r->pid, how);
+	orch_exited(o, r->comp);
 	r->pid = 0;
 	if (pol.restart == CFG_RESTART_NEVER || (pol.restart == CFG_RESTART_ON_FAILURE && clean)) {
 		state_event(st, "%s not restarted (restart: %s)", r->comp,

@@ -24,7 +24,7 @@ $(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(2)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$^ $(3)
 endef
 
-$(eval $(call fuzz_target,config,config/diag.c config/load.c config/check.c config/dump.c \
+$(eval $(call fuzz_target,config,config/diag.c config/load.c config/check.c config/jail.c config/dump.c \
 	common/log.c common/parse.c,-lyaml))
 $(eval $(call fuzz_target,pci_msix,vmm/pci.c vmm/msix.c common/log.c tests/fuzz/checked_router.c tests/fuzz/access_record.c,\
 	-lpthread))
