@@ -11,3 +11,5 @@ $(eval $(call unit_test,test_orch_state,$(BUILD)/obj/orch/state.o $(BUILD)/obj/c
 $(eval $(call unit_test,test_orch_hostprep,$(ORCH_HOST_OBJS) \
 	$(BUILD)/obj/tests/unit/fake_sysfs.o $(addprefix $(BUILD)/obj/config/,diag.o load.o \
 	check.o jail.o dump.o),$(ORCH_LIBS) -lyaml))
+$(eval $(call unit_test,test_orch_proc,$(addprefix $(BUILD)/obj/,orch/proc.o orch/swctl.o \
+	common/log.o),-ljson-c))

@@ -145,6 +145,30 @@ int proc_reap(pid_t pid, int *status)
 	return w == pid;
 }
 
+int proc_reap_strays(const pid_t *keep, size_t n)
+{
+	int reaped = 0;
+
+	for (;;) {
+		siginfo_t si;
+		bool kept = false;
+
+		/* Look first (WNOWAIT), reap only what is not kept: a kept
+		 * child's wait status belongs to proc_reap()'s caller. */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid <= 0)
+			break;
+		for (size_t i = 0; i < n && !kept; i++)
+			kept = keep[i] == si.si_pid;
+		/* waitid() reports the same child until it is reaped: a kept
+		 * one ends the pass (strays behind it wait for the next). */
+		if (kept || waitpid(si.si_pid, NULL, WNOHANG) != si.si_pid)
+			break;
+		reaped++;
+	}
+	return reaped;
+}
+
 void proc_describe_status(int status, char *out, size_t len)
 {
 	if (WIFEXITED(status))

@@ -34,6 +34,12 @@ int proc_stop(const struct proc_rec *r, unsigned timeout_ms);
  * 0 if it is running; -errno (-ECHILD: not our child). */
 int proc_reap(pid_t pid, int *status);
 
+/* Reaps the caller's exited children whose pid is not in KEEP[0..N-1]
+ * (helpers such as test hooks) and leaves the exit of every kept one for
+ * proc_reap(), so its wait status is never lost. Stops at the first kept
+ * child that has exited (the strays behind it are reaped by a later call,
+ * once it has been reaped). Returns how many were reaped. */
+int proc_reap_strays(const pid_t *keep, size_t n);
 /* "exit status 1", "killed by signal 9 (Killed)". */
 void proc_describe_status(int status, char *out, size_t len);
 

@@ -103,9 +103,25 @@ static void handle_exit(struct orch *o, struct watch *w, struct proc_rec *r, int
 			    r->restarts);
 }
 
+/* Reaps exited children that are no component (test hooks and other
+ * strays). A component that exits meanwhile stays a zombie for the next
+ * pass: reaping it here would lose its exit status (reported as 255) and
+ * with it the restart policy's clean/failed decision. KEEP has room for
+ * every component. */
+static void reap_strays(struct orch *o, pid_t *keep)
+{
+	struct proc_rec r;
+	size_t n = 0;
+
+	for (size_t i = 0; i < orch_ncomps(o); i++)
+		if (!state_proc_read(orch_state(o), orch_comp(o, i), &r) && r.pid > 0)
+			keep[n++] = r.pid;
+	proc_reap_strays(keep, n);
+}
+
 /* One pass: reap exited children and handle them; retry components left
  * not running after a failed restart. */
-static void check_all(struct orch *o, struct watch *watches)
+static void check_all(struct orch *o, struct watch *watches, pid_t *keep)
 {
 	struct orch_state *st = orch_state(o);
 
@@ -132,19 +148,22 @@ static void check_all(struct orch *o, struct watch *watches)
 		}
 		handle_exit(o, &watches[i], &r, status);
 	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		; /* test hooks and other strays */
+	reap_strays(o, keep);
 }
 
 int supervisor_run(struct orch *o, const struct orch_opts *opts, bool foreground)
 {
 	struct watch *watches = calloc(orch_ncomps(o) + 1, sizeof(*watches));
+	pid_t *keep = calloc(orch_ncomps(o) + 1, sizeof(*keep));
 	struct timespec tick = {0, 250 * 1000000L};
 	sigset_t set;
 	int sig, ret = 0;
 
-	if (!watches)
+	if (!watches || !keep) {
+		free(watches);
+		free(keep);
 		return -ENOMEM;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -157,7 +176,7 @@ int supervisor_run(struct orch *o, const struct orch_opts *opts, bool foreground
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
 			break;
-		check_all(o, watches);
+		check_all(o, watches, keep);
 	}
 	state_event(orch_state(o), "supervisor stopping (signal %d)", sig);
 	if (foreground) {
@@ -171,5 +190,6 @@ int supervisor_run(struct orch *o, const struct orch_opts *opts, bool foreground
 	for (size_t i = 0; i < orch_ncomps(o); i++)
 		free(watches[i].recent);
 	free(watches);
+	free(keep);
 	return ret;
 }
