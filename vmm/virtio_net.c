@@ -45,9 +45,11 @@ struct virtio_net {
 	unsigned nq; /* data queues + control queue (if any) */
 	bool has_ctrl;
 
-	/* Backend session. */
+	/* Backend session. timer_fd: the next connect (client) or the end of
+	 * an accept pause (server, listen_paused). */
 	int listen_fd, timer_fd;
 	unsigned backoff_ms;
+	bool listen_paused, warned_accept;
 	struct vhost_user *vu;
 	uint64_t be_features, be_proto, be_queues;
 	bool be_known;
@@ -274,16 +276,21 @@ static int start_backend(struct virtio_net *n)
 	return 0;
 }
 
-static void schedule_reconnect(struct virtio_net *n)
+/* Lock held. Arm the timer backoff_ms from now and double the backoff. */
+static void arm_timer(struct virtio_net *n)
 {
 	struct itimerspec its = {0};
 
-	if (n->opts.server)
-		return; /* the backend comes to us */
 	its.it_value.tv_sec = n->backoff_ms / 1000;
 	its.it_value.tv_nsec = (long)(n->backoff_ms % 1000) * 1000000L;
 	timerfd_settime(n->timer_fd, 0, &its, NULL);
 	n->backoff_ms = n->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : n->backoff_ms * 2;
+}
+
+static void schedule_reconnect(struct virtio_net *n)
+{
+	if (!n->opts.server) /* a server waits: the backend comes to us */
+		arm_timer(n);
 }
 
 static void session_event(void *arg, uint32_t events);
@@ -375,6 +382,8 @@ static void session_event(void *arg, uint32_t events)
 	pthread_mutex_unlock(&n->lock);
 }
 
+static void accept_event(void *arg, uint32_t events);
+
 static void timer_event(void *arg, uint32_t events)
 {
 	struct virtio_net *n = arg;
@@ -383,7 +392,14 @@ static void timer_event(void *arg, uint32_t events)
 
 	(void)!read(n->timer_fd, &exp, sizeof(exp));
 	pthread_mutex_lock(&n->lock);
-	if (!n->vu) {
+	if (n->opts.server) {
+		/* The accept pause is over: listen again. */
+		if (n->listen_paused &&
+		    !n->host.watch(n->host.watch_opaque, n->listen_fd, EPOLLIN, accept_event, n))
+			n->listen_paused = false;
+		else if (n->listen_paused)
+			arm_timer(n);
+	} else if (!n->vu) {
 		ret = vhost_user_connect(n->opts.path, &fd);
 		if (ret == 0)
 			ret = session_open(n, fd);
@@ -398,9 +414,29 @@ static void accept_event(void *arg, uint32_t events)
 	struct virtio_net *n = arg;
 	int fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED)
+			return; /* nothing queued (any more) */
+		/* Out of fds or memory: the connection stays queued and the
+		 * socket readable, so the level-triggered event loop would spin
+		 * on this error. Stop listening for a backoff instead. */
+		pthread_mutex_lock(&n->lock);
+		if (!n->warned_accept)
+			pr_warn("%s: cannot accept a backend on '%s': %s (raise the open-files "
+				"limit, ulimit -n, if it is EMFILE); retrying with a backoff",
+				n->name, n->opts.path, strerror(err));
+		n->warned_accept = true;
+		if (!n->host.unwatch(n->host.watch_opaque, n->listen_fd))
+			n->listen_paused = true;
+		arm_timer(n);
+		pthread_mutex_unlock(&n->lock);
 		return;
+	}
 	pthread_mutex_lock(&n->lock);
+	n->warned_accept = false;
+	n->backoff_ms = BACKOFF_MIN_MS;
 	if (n->vu) {
 		pr_warn("%s: a second backend connected to '%s' while one is active; refused",
 			n->name, n->opts.path);
@@ -664,23 +700,23 @@ int virtio_net_create(const struct virtio_net_host *host, const struct virtio_ne
 		if (ret)
 			goto err_vp;
 	}
+	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (n->timer_fd < 0) {
+		ret = -errno;
+		goto err_ctrl;
+	}
+	ret = host->watch(host->watch_opaque, n->timer_fd, EPOLLIN, timer_event, n);
+	if (ret)
+		goto err_timer;
 	if (opts->server) {
 		ret = vhost_user_listen(opts->path, &n->listen_fd);
 		if (ret)
-			goto err_ctrl;
+			goto err_timer_watch;
 		ret = host->watch(host->watch_opaque, n->listen_fd, EPOLLIN, accept_event, n);
 		if (ret)
 			goto err_listen;
 		pr_info("%s: waiting for a vhost-user backend on '%s'", n->name, opts->path);
 	} else {
-		n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-		if (n->timer_fd < 0) {
-			ret = -errno;
-			goto err_ctrl;
-		}
-		ret = host->watch(host->watch_opaque, n->timer_fd, EPOLLIN, timer_event, n);
-		if (ret)
-			goto err_timer;
 		pthread_mutex_lock(&n->lock);
 		ret = vhost_user_connect(opts->path, &fd);
 		if (ret == 0)
@@ -695,12 +731,13 @@ int virtio_net_create(const struct virtio_net_host *host, const struct virtio_ne
 	*out = n;
 	return 0;
 
-err_timer:
-	close(n->timer_fd);
-	goto err_ctrl;
 err_listen:
 	close(n->listen_fd);
 	unlink(opts->path);
+err_timer_watch:
+	host->unwatch(host->watch_opaque, n->timer_fd);
+err_timer:
+	close(n->timer_fd);
 err_ctrl:
 	if (n->has_ctrl)
 		host->unwatch(host->watch_opaque, virtio_pci_kick_fd(n->vp, n->nq - 1));
@@ -720,7 +757,8 @@ void virtio_net_destroy(struct virtio_net *n)
 	session_close(n);
 	pthread_mutex_unlock(&n->lock);
 	if (n->listen_fd >= 0) {
-		n->host.unwatch(n->host.watch_opaque, n->listen_fd);
+		if (!n->listen_paused)
+			n->host.unwatch(n->host.watch_opaque, n->listen_fd);
 		close(n->listen_fd);
 		unlink(n->opts.path);
 	}

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <cmocka.h>
@@ -873,6 +874,61 @@ static void test_server_mode(void **state)
 	be_stop();
 }
 
+/* The listening socket of a server-mode device, if it is watched. */
+static int watched_listener(void)
+{
+	for (int i = 0; i < g_nw; i++) {
+		int on = 0;
+		socklen_t len = sizeof(on);
+
+		if (getsockopt(g_w[i].fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+			return g_w[i].fd;
+	}
+	return -1;
+}
+
+/* accept4() failing with EMFILE leaves the connection queued and the socket
+ * readable: the device must stop watching it for a backoff (the event loop
+ * spun at 100% on it) and listen again afterwards. */
+static void test_server_accept_backoff(void **state)
+{
+	struct rlimit old, low;
+	struct pollfd p;
+	struct env e;
+	char path[108], arg[160];
+	int c, lfd, probe;
+
+	snprintf(path, sizeof(path), "/tmp/vnet-acc.%d.sock", getpid());
+	snprintf(arg, sizeof(arg), "vhost-user:%s,server", path);
+	env_up(&e, arg);
+	lfd = watched_listener();
+	assert_true(lfd >= 0);
+	assert_int_equal(vhost_user_connect(path, &c), 0); /* queued, not accepted */
+	/* No fd can be opened above the lowest free one. */
+	probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	pump(30);
+	/* The failed accept paused the listener (else pump() would have called
+	 * accept_event once per 10 ms poll, every one failing). */
+	assert_int_equal(watched_listener(), -1);
+	p = (struct pollfd){.fd = lfd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 0), 1); /* still queued */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	close(c);  /* the backend gives up: the handshake after accept fails fast */
+	pump(400); /* > the first backoff (100 ms) */
+	assert_int_equal(watched_listener(), lfd);
+	assert_int_equal(poll(&p, 1, 0), 0); /* the queued connection was taken */
+	assert_int_equal(virtio_net_sessions(e.net), 0);
+	assert_false(virtio_net_link_up(e.net));
+	env_down(&e);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 /* The watch on the backend session socket (the only socket a client-mode
  * device watches). */
 static struct watch *session_watch(void)
@@ -990,6 +1046,7 @@ int main(void)
 	    cmocka_unit_test(test_backend_session_and_reconnect),
 	    cmocka_unit_test(test_ctrl_queue),
 	    cmocka_unit_test(test_server_mode),
+	    cmocka_unit_test(test_server_accept_backoff),
 	    cmocka_unit_test(test_reconnect_cycles_no_leak),
 	    cmocka_unit_test(test_stale_session_event),
 	};
