@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -235,6 +236,45 @@ static void test_files_and_malformed_entries(void **state)
 	assert_int_equal(pending(t), 1);
 }
 
+/* dir entries (orch/jailprep.h): journaled before the files in them, so
+ * undo removes the files first; a directory that is not empty again is
+ * reported and its entry kept for the next down. */
+static void test_dirs_undo(void **state)
+{
+	struct t *t = *state;
+	char d1[400], d2[400], sock[420], stray[420];
+	FILE *f;
+
+	snprintf(d1, sizeof(d1), "%s/vhost-vm1", t->f.root);
+	snprintf(d2, sizeof(d2), "%s/jail-vm1", t->f.root);
+	snprintf(sock, sizeof(sock), "%s/p.sock", d1);
+	snprintf(stray, sizeof(stray), "%s/left", d2);
+	assert_int_equal(state_journal_add(t->st, NULL, "dir", "%s", d2), 0);
+	assert_int_equal(mkdir(d2, 0755), 0);
+	assert_int_equal(state_journal_add(t->st, NULL, "dir", "%s", d1), 0);
+	assert_int_equal(mkdir(d1, 0750), 0);
+	assert_int_equal(hostprep_note_file(t->st, sock), 0);
+	f = fopen(sock, "w");
+	assert_non_null(f);
+	fclose(f);
+	f = fopen(stray, "w");
+	assert_non_null(f);
+	fclose(f);
+	fake_stderr_begin(&t->f);
+	assert_int_equal(hostprep_undo(t->f.fs, t->st, false), -ENOTEMPTY);
+	assert_non_null(strstr(fake_stderr_end(&t->f), "something was left in it"));
+	assert_int_equal(access(d1, F_OK), -1);
+	assert_int_equal(access(d2, F_OK), 0);
+	assert_int_equal(pending(t), 1);
+	/* Once it is empty, down again finishes; an absent dir is fine too. */
+	assert_int_equal(unlink(stray), 0);
+	assert_int_equal(hostprep_undo(t->f.fs, t->st, false), 0);
+	assert_int_equal(access(d2, F_OK), -1);
+	assert_int_equal(pending(t), 0);
+	assert_int_equal(state_journal_add(t->st, NULL, "dir", "%s", d2), 0);
+	assert_int_equal(hostprep_undo(t->f.fs, t->st, false), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +288,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_refused_without_vfio_driver, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_files_and_malformed_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dirs_undo, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
