@@ -43,6 +43,16 @@ int proc_spawn(char *const argv[], const char *log, pid_t *pid)
 		pr_err("cannot open log file %s: %s", log, strerror(-ret));
 		return ret;
 	}
+	{
+		char when[32];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		/* Where this instance's lines begin (restarts append). */
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+		dprintf(fd, "%s%s at %s\n", PROC_LOG_MARK,
+			strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], when);
+	}
 	p = fork();
 	if (p < 0) {
 		int ret = -errno;
@@ -263,6 +273,37 @@ int proc_wait_vm(pid_t pid, const char *ctl, const char *const *ports, size_t n,
 			return -ETIMEDOUT;
 		proc_sleep_ms(100);
 	}
+}
+
+int proc_log_first_error(const char *path, char *out, size_t len)
+{
+	char buf[65536], *start, *line, *end, *m;
+	ssize_t n;
+	off_t size;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > (off_t)sizeof(buf) - 1)
+		size = (off_t)sizeof(buf) - 1;
+	n = size < 0 ? -1 : pread(fd, buf, (size_t)size, lseek(fd, 0, SEEK_END) - size);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* The last instance's lines: after the last start mark. */
+	start = buf;
+	for (m = strstr(buf, PROC_LOG_MARK); m; m = strstr(m + 1, PROC_LOG_MARK))
+		start = m;
+	for (line = start; *line; line = *end ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		if (memmem(line, (size_t)(end - line), ": error: ", 9)) {
+			snprintf(out, len, "%.*s", (int)(end - line), line);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void proc_log_tail(const char *path, unsigned lines, const char *prefix, FILE *f)

@@ -13,9 +13,13 @@
 
 #include "orch/state.h"
 
+/* Starts the lines of each process instance in its log. */
+#define PROC_LOG_MARK "---- nfvisor: starting "
+
 /* fork+exec ARGV[0] (a path) with stdin /dev/null and stdout/stderr
- * appended to LOG, in its own process group. 0 and *PID, or -errno (an exec
- * failure is reported by the child in LOG and shows as an exit status 127). */
+ * appended to LOG, in its own process group, after a line PROC_LOG_MARK
+ * "PROGRAM at TIME". 0 and *PID, or -errno (an exec failure is reported by
+ * the child in LOG and shows as an exit status 127). */
 int proc_spawn(char *const argv[], const char *log, pid_t *pid);
 
 /* Start time of PID in clock ticks since boot: 0 or -ESRCH. */
@@ -55,6 +59,11 @@ int proc_wait_switch(pid_t pid, const char *ctl, unsigned timeout_ms, int *statu
 int proc_wait_vm(pid_t pid, const char *ctl, const char *const *ports, size_t n,
 		 unsigned timeout_ms, unsigned min_alive_ms, int *status, const char **missing);
 
+/* The first error line ("PROGRAM: ...error: ...") the last instance
+ * started by proc_spawn() wrote to log PATH (its last 64 KiB): the cause,
+ * where later error lines are often a register dump. 0 and OUT (truncated
+ * to LEN), -ENOENT if there is none, or -errno. */
+int proc_log_first_error(const char *path, char *out, size_t len);
 /* Prints the last LINES lines of file PATH to F, each prefixed with PREFIX. */
 void proc_log_tail(const char *path, unsigned lines, const char *prefix, FILE *f);
 

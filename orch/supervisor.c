@@ -4,6 +4,7 @@
 #include "orch/supervisor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,19 @@ static void handle_exit(struct orch *o, struct watch *w, struct proc_rec *r, int
 	int ret;
 
 	proc_describe_status(status, how, sizeof(how));
-	state_event(st, "%s (pid %d) exited: %s", r->comp, (int)r->pid, how);
+	if (!WIFEXITED(status) || clean) {
+		state_event(st, "%s (pid %d) exited: %s", r->comp, (int)r->pid, how);
+	} else {
+		char log[PATH_MAX], why[512];
+
+		/* The reason in the event itself: the log gets the next
+		 * instance's lines (and a register dump can be long). */
+		snprintf(log, sizeof(log), "%s/%s.log", state_dir(st), r->comp);
+		if (proc_log_first_error(log, why, sizeof(why)))
+			snprintf(why, sizeof(why), "no error line in %.400s", log);
+		state_event(st, "%s (pid %d) exited: %s; first error: %s", r->comp, (int)r->pid,
+			    how, why);
+	}
 	orch_exited(o, r->comp);
 	r->pid = 0;
 	if (pol.restart == CFG_RESTART_NEVER || (pol.restart == CFG_RESTART_ON_FAILURE && clean)) {

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -108,12 +109,83 @@ static void test_running_component_untouched(void **state)
 	assert_int_equal(WTERMSIG(status), SIGKILL);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The supervisor puts a crashed instance's first error line in events.log:
+ * the first one after the last start mark, not a register dump line after
+ * it nor an earlier instance's error. */
+static void test_log_first_error(void **state)
+{
+	char path[] = "/tmp/nfv-orch-proc.XXXXXX", out[64];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, PROC_LOG_MARK
+		   "nfvisor-vmm at 2026-01-01T00:00:00Z\n"
+		   "nfvisor-vmm: vm: error: the old instance\n" PROC_LOG_MARK
+		   "nfvisor-vmm at 2026-01-01T00:00:09Z\n"
+		   "nfvisor-vmm: warning: not this\n"
+		   "nfvisor-vmm: vcpu: error: vCPU 0: triple fault (KVM_EXIT_SHUTDOWN), stopping\n"
+		   "nfvisor-vmm: vcpu: error:   rip 0000000000100000\n");
+	assert_int_equal(proc_log_first_error(path, out, sizeof(out)), 0);
+	assert_string_equal(out, "nfvisor-vmm: vcpu: error: vCPU 0: triple fault (KVM_EXIT_SHUTDO");
+	/* The last instance logged no error: none, whatever came before. */
+	write_file(path, "nfvisor-vmm: vm: error: before any mark\n" PROC_LOG_MARK
+			 "nfvisor-vmm at 2026-01-01T00:00:09Z\ninfo only\n");
+	assert_int_equal(proc_log_first_error(path, out, sizeof(out)), -ENOENT);
+	/* A log without marks (written by someone else): its first error. */
+	write_file(path, "a: error: first\nb: error: second");
+	assert_int_equal(proc_log_first_error(path, out, sizeof(out)), 0);
+	assert_string_equal(out, "a: error: first");
+	write_file(path, "");
+	assert_int_equal(proc_log_first_error(path, out, sizeof(out)), -ENOENT);
+	unlink(path);
+	assert_int_equal(proc_log_first_error(path, out, sizeof(out)), -ENOENT);
+}
+
+/* proc_spawn() starts each instance's lines with a mark; a restart appends. */
+static void test_spawn_marks_log(void **state)
+{
+	char path[] = "/tmp/nfv-orch-proc.XXXXXX", out[128], head[64];
+	char *const argv[] = {"/bin/sh", "-c", "echo 'sh: t: error: boom' >&2; exit 3", NULL};
+	int fd = mkstemp(path), status = 0;
+	ssize_t n;
+	pid_t p;
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(proc_spawn(argv, path, &p), 0);
+		assert_int_equal(waitpid(p, &status, 0), p);
+		assert_int_equal(WEXITSTATUS(status), 3);
+	}
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	assert_true(n > 0);
+	head[n] = '\0';
+	assert_memory_equal(head, PROC_LOG_MARK "sh at ", strlen(PROC_LOG_MARK "sh at "));
+	assert_int_equal(proc_log_first_error(path, out, sizeof(out)), 0);
+	assert_string_equal(out, "sh: t: error: boom");
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_no_children),
 	    cmocka_unit_test(test_component_status_kept),
 	    cmocka_unit_test(test_running_component_untouched),
+	    cmocka_unit_test(test_log_first_error),
+	    cmocka_unit_test(test_spawn_marks_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
