@@ -995,5 +995,6 @@ void cfg_check(struct appliance *app, struct cfg_vm *defaults, struct diag_list 
 	check_memory(c);
 	check_nics(c);
 	check_devices(c);
+	cfg_jail_check_sockets(app, d);
 	free(c);
 }

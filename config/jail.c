@@ -167,3 +167,39 @@ const struct cfg_vm *cfg_jailed_user(const struct appliance *app, const char *po
 	}
 	return NULL;
 }
+
+/* A written socket path of a jailed VM's port: the VMM keeps the socket's
+ * directory visible in its jail (a client reconnects by path). In / it
+ * cannot (nfvisor-vmm refuses); the appliance's state directory would show
+ * the jailed VMM the journal, every log and other VMs' serial output. */
+void cfg_jail_check_sockets(const struct appliance *app, struct diag_list *d)
+{
+	char state[CFG_NAME_MAX + 32];
+	size_t n = (size_t)snprintf(state, sizeof(state), "%s/%s", CFG_RUN_DIR, app->name);
+
+	for (size_t i = 0; i < app->sw.nports; i++) {
+		const struct cfg_port *p = &app->sw.ports[i];
+		const struct cfg_vm *vm = cfg_jailed_user(app, p->name);
+		struct cfg_mark m = p->at[PORT_PATH];
+		const char *slash;
+
+		/* Only paths written in the file (a filled one has the port's mark). */
+		if (!vm || !p->path || !cfg_ok(m) || p->type != CFG_PORT_VHOST_USER ||
+		    p->mode != CFG_VHOST_SERVER || p->path[0] != '/' ||
+		    (m.line == p->mark.line && m.col == p->mark.col))
+			continue;
+		slash = strrchr(p->path, '/');
+		if (slash == p->path)
+			diag_err(d, m,
+				 "switch.ports[%zu].path: \"%s\" is in / itself; jailed VM \"%s\" "
+				 "keeps its socket's directory visible, which cannot be /: put the "
+				 "socket in a directory of its own (or leave path: out)",
+				 i, p->path, vm->name);
+		else if ((size_t)(slash - p->path) == n && !strncmp(p->path, state, n))
+			diag_warn(d, m,
+				  "switch.ports[%zu].path: \"%s\" is in %s; jailed VM \"%s\" would "
+				  "see that whole directory (journal, logs, other VMs' serial "
+				  "output); leave path: out to get %s/vhost-%s/",
+				  i, p->path, state, vm->name, state, vm->name);
+	}
+}

@@ -80,6 +80,9 @@ bool cfg_jail_merge(struct cfg_jail *vm, const struct cfg_jail *def);
 /* After merging: the effective enabled and dir of VM (index V), and the
  * identity rules of an enabled jail, reported to D. */
 void cfg_jail_fill(const struct appliance *app, struct cfg_vm *vm, size_t v, struct diag_list *d);
+/* Socket paths written for jailed VMs' ports that the jail cannot keep
+ * (in /: error) or that expose the state directory (warning). */
+void cfg_jail_check_sockets(const struct appliance *app, struct diag_list *d);
 
 /* Frees what a VM/port owns, not the struct itself. */
 void cfg_vm_release(struct cfg_vm *vm);
