@@ -454,12 +454,13 @@ int hostprep_note_file(struct orch_state *st, const char *path)
 	return state_journal_add(st, NULL, "file", "%s", path);
 }
 
-/* A directory up made (orch/jailprep.h): it must be empty again. */
-static int undo_dir(const char *path)
+/* A directory up made (orch/jailprep.h): it must be empty again, unless
+ * SHARED (then what is left in it belongs to another appliance: kept). */
+static int undo_dir(const char *path, bool shared)
 {
 	int ret;
 
-	if (!rmdir(path) || errno == ENOENT)
+	if (!rmdir(path) || errno == ENOENT || (shared && (errno == ENOTEMPTY || errno == EEXIST)))
 		return 0;
 	ret = -errno;
 	pr_err("cannot remove directory %s: %s%s", path, strerror(-ret),
@@ -489,7 +490,9 @@ int hostprep_undo(struct sysfs *fs, struct orch_state *st, bool verbose)
 		else if (!strcmp(e[i].op, "file"))
 			ret = unlink(e[i].args) && errno != ENOENT ? -errno : 0;
 		else if (!strcmp(e[i].op, "dir"))
-			ret = undo_dir(e[i].args);
+			ret = undo_dir(e[i].args, false);
+		else if (!strcmp(e[i].op, "shareddir"))
+			ret = undo_dir(e[i].args, true);
 		else
 			ret = -EINVAL;
 		if (ret == -EINVAL)

@@ -8,6 +8,7 @@
  *   bind    BDF ORIGDRV|- OVERRIDE|-    bound to vfio-pci; undo rebinds ORIGDRV
  *   file    PATH                        a file up caused (socket); undo unlinks
  *   dir     PATH                        a directory up made (orch/jailprep.h); undo rmdir
+ *   shareddir PATH                      the same, kept when not empty (another appliance's)
  * All sysfs paths go through struct sysfs (a fake root in tests). */
 #ifndef NFV_ORCH_HOSTPREP_H
 #define NFV_ORCH_HOSTPREP_H

@@ -14,10 +14,11 @@
 
 #include "common/log.h"
 
-/* mkdir PATH with MODE (root:GID), journaled first; an entry whose mkdir
- * failed is marked undone at once, so undo never removes a directory that
- * was there before. */
-static int make_dir(struct orch_state *st, const char *path, mode_t mode, gid_t gid)
+/* mkdir PATH with MODE (root:GID), journaled first as OP ("dir", or
+ * "shareddir" for a jail.dir other appliances may use too); an entry whose
+ * mkdir failed is marked undone at once, so undo never removes a directory
+ * that was there before. */
+static int make_dir(struct orch_state *st, const char *op, const char *path, mode_t mode, gid_t gid)
 {
 	unsigned seq;
 	int ret;
@@ -26,7 +27,7 @@ static int make_dir(struct orch_state *st, const char *path, mode_t mode, gid_t 
 		pr_err("directory \"%s\" has a space or newline; use a path without one", path);
 		return -EINVAL;
 	}
-	ret = state_journal_add(st, &seq, "dir", "%s", path);
+	ret = state_journal_add(st, &seq, op, "%s", path);
 	if (ret)
 		return ret;
 	if (mkdir(path, mode) < 0) {
@@ -86,13 +87,14 @@ int jailprep_dirs(struct orch_state *st, const struct plan *plan, const char *st
 
 		if (!vm->jail.enabled || !plan->jail[v].on)
 			continue;
+		/* Another appliance may make its VMs' jails in it too. */
 		if (lstat(vm->jail.dir, &sb) < 0) {
-			ret = make_dir(st, vm->jail.dir, 0755, 0);
+			ret = make_dir(st, "shareddir", vm->jail.dir, 0755, 0);
 			if (ret)
 				return ret;
 		}
 		cfg_jail_path(vm, dir, sizeof(dir));
-		ret = make_dir(st, dir, 0755, 0);
+		ret = make_dir(st, "dir", dir, 0755, 0);
 		if (ret)
 			return ret;
 	}
@@ -104,7 +106,7 @@ int jailprep_dirs(struct orch_state *st, const struct plan *plan, const char *st
 		    !sock_subdir(p->path, state_dir, dir, sizeof(dir)) || !lstat(dir, &sb))
 			continue;
 		v = jailed_vm(plan, p);
-		ret = make_dir(st, dir, v < 0 ? 0755 : 0750, v < 0 ? 0 : plan->jail[v].gid);
+		ret = make_dir(st, "dir", dir, v < 0 ? 0755 : 0750, v < 0 ? 0 : plan->jail[v].gid);
 		if (ret)
 			return ret;
 	}

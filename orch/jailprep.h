@@ -5,9 +5,10 @@
  * the state directory, the socket files' owner (so a jailed VMM can
  * reconnect after a switch restart), and the sockets a VMM served itself
  * (a jailed VMM cannot unlink them at exit: it no longer sees the path).
- * Directories are journaled as
- *   dir     PATH                        a directory up made; undo removes it (rmdir)
- * before they are made. */
+ * Directories are journaled before they are made, as
+ *   dir       PATH                      a directory up made; undo removes it (rmdir)
+ *   shareddir PATH                      a jail.dir up made; undo removes it if empty
+ *                                       (another appliance's VMs may use it by then) */
 #ifndef NFV_ORCH_JAILPREP_H
 #define NFV_ORCH_JAILPREP_H
 

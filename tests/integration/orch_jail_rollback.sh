@@ -2,8 +2,8 @@
 # nfvisor up of an appliance with jailed VMs that fails (the hidden
 # --test-hook fails the first step) removes every directory it made for the
 # jails: each VM's jail dir, a jail.dir it created, the per-VM socket
-# directories; a jail dir that already exists makes plan refuse up with
-# nothing changed. Needs root and the built programs (no KVM, no hugepages:
+# directories (a jail.dir someone else uses by then is kept); a jail dir
+# that already exists makes plan refuse up with nothing changed. Needs root and the built programs (no KVM, no hugepages:
 # no process is started). tests/kvm/appliance_jail.sh runs jailed VMs.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
@@ -41,10 +41,20 @@ if diff -q "$TEST_TMP/want" "$TEST_TMP/during.sorted" >/dev/null; then
 	tap_ok "during up: jail dirs (root, 0755) and socket dirs (group 64124, 0750) made"; else
 	tap_fail "during up: jail dirs (root, 0755) and socket dirs (group 64124, 0750) made" "$(tr '\n' ';' <"$TEST_TMP/during")"; fi
 tap_check "rollback removed them (undo dir lines)" \
-	bash -c "[ \$(grep -c '  undo dir .* ok$' '$TEST_TMP/out') = 6 ] && grep -q '^rollback complete' '$TEST_TMP/out'"
+	bash -c "[ \$(grep -Ec '  undo (dir|shareddir) .* ok$' '$TEST_TMP/out') = 6 ] && grep -q '^rollback complete' '$TEST_TMP/out'"
 tap_check "nothing left: $JDIR, $RUN" bash -c "[ ! -e '$JDIR' ] && [ ! -e '$RUN' ]"
 orch_check_clean $NAME "$(cat $HP_NR)" "failed up"
 tap_diag <"$TEST_TMP/out"
+
+# A jail.dir up made but another appliance uses by the time of the
+# rollback (a directory appears in it) is kept, and the rollback completes.
+HOOK2="[ \"\$NFV_STEP\" != hugepages ] || { mkdir $JDIR/other; exit 1; }"
+"$NFV" up --test-hook "$HOOK2" "$TEST_TMP/app.yaml" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+rc=$?
+tap_check "a jail.dir in use by someone else is kept; rollback complete (exit $rc)" \
+	bash -c "[ $rc = 1 ] && grep -q '^rollback complete' '$TEST_TMP/out' &&
+		[ \"\$(ls -A '$JDIR')\" = other ] && [ ! -e '$RUN' ]"
+rmdir "$JDIR/other" "$JDIR"
 
 # A VM's jail dir that exists already: plan (up's preflight) refuses.
 mkdir -p "$JDIR/vm1"

@@ -238,7 +238,8 @@ static void test_files_and_malformed_entries(void **state)
 
 /* dir entries (orch/jailprep.h): journaled before the files in them, so
  * undo removes the files first; a directory that is not empty again is
- * reported and its entry kept for the next down. */
+ * reported and its entry kept for the next down; a shareddir (a jail.dir
+ * other appliances may use) that is not empty is kept quietly. */
 static void test_dirs_undo(void **state)
 {
 	struct t *t = *state;
@@ -273,6 +274,17 @@ static void test_dirs_undo(void **state)
 	assert_int_equal(pending(t), 0);
 	assert_int_equal(state_journal_add(t->st, NULL, "dir", "%s", d2), 0);
 	assert_int_equal(hostprep_undo(t->f.fs, t->st, false), 0);
+	/* A shared jail.dir someone else uses by now is kept without error. */
+	assert_int_equal(state_journal_add(t->st, NULL, "shareddir", "%s", d2), 0);
+	assert_int_equal(mkdir(d2, 0755), 0);
+	assert_int_equal(mkdir(stray, 0755), 0);
+	assert_int_equal(hostprep_undo(t->f.fs, t->st, false), 0);
+	assert_int_equal(access(stray, F_OK), 0);
+	assert_int_equal(pending(t), 0);
+	assert_int_equal(rmdir(stray), 0);
+	assert_int_equal(state_journal_add(t->st, NULL, "shareddir", "%s", d2), 0);
+	assert_int_equal(hostprep_undo(t->f.fs, t->st, false), 0);
+	assert_int_equal(access(d2, F_OK), -1);
 }
 
 int main(void)
