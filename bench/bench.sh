@@ -334,10 +334,10 @@ bench_latency_chart "$OUT/latency.png" "$SCENARIO: one-way latency at 10/50/90% 
 		echo "| topology | trafgen virtio-user port 0 (server) -> contender vhost-user port -> contender vhost-user port -> trafgen virtio-user port 1; unidirectional, one queue pair per port, 1024 descriptors |"
 	fi
 	case $SCENARIO in
-	vm2vm) echo "| switch config | nfvisor-switch: two vhost-user server ports (the VMs connect), access VLAN 10, MAC learning (the sink VM broadcasts before the first trial); testpmd: io forwarding between two net_vhost server ports; OVS: bridge NORMAL action, dpdkvhostuser ports |" ;;
-	pvp) echo "| switch config | nfvisor-switch: generator ports vhost-user client, VM ports server; a + VM NIC 0 in access VLAN 10, VM NIC 1 + b in VLAN 20, MAC learning; testpmd: io forwarding a<->NIC 0, NIC 1<->b; OVS: bridge NORMAL action, the same VLANs as access tags |" ;;
+	vm2vm) echo "| switch config | nfvisor-switch: two vhost-user server ports (the VMs connect), access VLAN 10, MAC learning (the sink VM broadcasts before the first trial); testpmd: io forwarding between two net_vhost server ports; OVS: bridge NORMAL action, dpdkvhostuser ports in access VLAN 10, per-port mempools |" ;;
+	pvp) echo "| switch config | nfvisor-switch: generator ports vhost-user client, VM ports server; a + VM NIC 0 in access VLAN 10, VM NIC 1 + b in VLAN 20, MAC learning; testpmd: io forwarding a<->NIC 0, NIC 1<->b; OVS: bridge NORMAL action, the same VLANs as access tags, per-port mempools |" ;;
 	vf-pvp) echo "| switch config | none in software: the NIC's embedded switch forwards by the VF MACs |" ;;
-	*) echo "| switch config | nfvisor-switch: two vhost-user client ports, access VLAN 10, MAC learning (the rx port's MAC is learned before each trial); testpmd: io forwarding; OVS: bridge NORMAL action, dpdkvhostuserclient ports |" ;;
+	*) echo "| switch config | nfvisor-switch: two vhost-user client ports, access VLAN 10, MAC learning (the rx port's MAC is learned before each trial); testpmd: io forwarding; OVS: bridge NORMAL action, dpdkvhostuserclient ports in access VLAN 10, per-port mempools |" ;;
 	esac
 	echo "| frame sizes | $SIZES (with FCS; sent 4 bytes shorter) |"
 	echo "| frame content | Ethernet, EtherType 0x88b5, magic + trial id + sequence + TSC timestamp |"

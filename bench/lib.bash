@@ -25,13 +25,22 @@ bench_cleanup_point() {
 	done
 	GEN_PID= CON_PID= VM_PID=
 	rm -f "$T/go"
+	# The OVS daemons detached (not our children, no `wait`): poll until
+	# they are gone, so the next point never meets a dying ovs-vswitchd
+	# (its vhost client ports reconnect to the next point's sockets).
 	if [ -f "$T/ovs/vswitchd.pid" ]; then
 		p=$(cat "$T/ovs/vswitchd.pid" 2>/dev/null)
-		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null && sleep 1 && kill -9 "$p" 2>/dev/null
+		if [ -n "$p" ] && kill -TERM "$p" 2>/dev/null; then
+			for i in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+			kill -9 "$p" 2>/dev/null
+			for i in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		fi
 	fi
 	if [ -f "$T/ovs/ovsdb.pid" ]; then
 		p=$(cat "$T/ovs/ovsdb.pid" 2>/dev/null)
-		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
+		if [ -n "$p" ] && kill -9 "$p" 2>/dev/null; then
+			for i in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		fi
 	fi
 	# KEEP=1: OVS's log of every point stays in $T for a post-mortem.
 	[ -n "${KEEP:-}" ] && [ -f "$T/ovs/vswitchd.log" ] &&
@@ -162,48 +171,17 @@ bench_vfpvp_start() {
 }
 
 # bench_pvp_start NAME: the pvp DUT: contender NAME with four ports
-# (a.sock, b.sock to the generator; vm0.sock, vm1.sock served to the VM),
-# then nfguest mode=fwd in nfvisor-vmm (vCPU on VM_CPU); touches $T/go once
-# both guest NICs are up. Switch VLANs: a + vm0 in 10, vm1 + b in 20.
+# (a.sock, b.sock to the generator; vm0.sock, vm1.sock served to the VM;
+# VLANs: a + vm0 in 10, vm1 + b in 20), then nfguest mode=fwd in
+# nfvisor-vmm (vCPU on VM_CPU); touches $T/go once both guest NICs are up.
 # The guest console (stdout) and the VMM's messages (stderr) go to separate
 # files: written to one file, a VMM line can land inside the guest's
 # "nfguest: fwd ready" line, the count never reaches 2 and the point waits
 # (this was pvp's hang in the nested tier, where VMM link messages and the
 # guest's ready lines come at the same moment).
 bench_pvp_start() {
-	case $1 in
-	switch)
-		setsid "$BUILD/nfvisor-switch" --pmd-cores 1 --main-core 0 --ctl "$T/ctl.sock" \
-			--file-prefix "${P}sw" --memory 256 --mbufs 16383 \
-			--port "name=p0,type=vhost-user,path=$T/a.sock,mode=client,vlan=access:10" \
-			--port "name=v0,type=vhost-user,path=$T/vm0.sock,vlan=access:10" \
-			--port "name=v1,type=vhost-user,path=$T/vm1.sock,vlan=access:20" \
-			--port "name=p1,type=vhost-user,path=$T/b.sock,mode=client,vlan=access:20" \
-			>"$T/con.log" 2>&1 &
-		CON_PID=$! ;;
-	testpmd)
-		setsid dpdk-testpmd --lcores '0@0,1@1' --file-prefix "${P}vh" --no-pci -m 256 \
-			--log-level=lib.eal:warning \
-			--vdev "net_vhost0,iface=$T/a.sock,client=1" --vdev "net_vhost1,iface=$T/vm0.sock" \
-			--vdev "net_vhost2,iface=$T/vm1.sock" --vdev "net_vhost3,iface=$T/b.sock,client=1" \
-			-- --forward-mode=io --nb-cores=1 --auto-start --total-num-mbufs=16384 \
-			--stats-period 3600 </dev/null >"$T/con.log" 2>&1 &
-		CON_PID=$! ;;
-	ovs) # NORMAL bridge, the same VLANs as the switch (access tags)
-		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30"
-		bench_ovs_start || return 1
-		$V add-port br0 p0 tag=10 -- set Interface p0 type=dpdkvhostuserclient \
-			options:vhost-server-path="$T/a.sock" || return 1
-		$V add-port br0 vm0 tag=10 -- set Interface vm0 type=dpdkvhostuser || return 1
-		$V add-port br0 vm1 tag=20 -- set Interface vm1 type=dpdkvhostuser || return 1
-		$V add-port br0 p1 tag=20 -- set Interface p1 type=dpdkvhostuserclient \
-			options:vhost-server-path="$T/b.sock" || return 1
-		bench_ovs_socks || return 1 ;;
-	*) return 1 ;;
-	esac
 	local i
-	for i in $(seq 1200); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && break; sleep 0.1; done
-	[ -S "$T/vm1.sock" ] || return 1
+	bench_dut_start "$1" a:client:10 vm0:server:10 vm1:server:20 b:client:20 || return 1
 	setsid "$BUILD/nfvisor-vmm" --kernel "$BUILD/guest/nfguest.elf" --memory 64M --hugepages 2M \
 		--vcpus 1 --pin "$VM_CPU" --net "vhost-user:$T/vm0.sock,mac=52:54:00:00:01:01" \
 		--net "vhost-user:$T/vm1.sock,mac=52:54:00:00:01:02" --cmdline "mode=fwd" \
@@ -218,38 +196,6 @@ bench_pvp_start() {
 	return 1
 }
 
-# bench_vm2vm_con NAME: the vm2vm DUT: contender NAME serving vm0.sock and
-# vm1.sock to the two VMs (OVS: dpdkvhostuser ports vm0/vm1 in $T/ovs,
-# linked to those names). nfvisor-switch: both in access VLAN 10.
-bench_vm2vm_con() {
-	local i
-	case $1 in
-	switch)
-		setsid "$BUILD/nfvisor-switch" --pmd-cores 1 --main-core 0 --ctl "$T/ctl.sock" \
-			--file-prefix "${P}sw" --memory 256 --mbufs 16383 \
-			--port "name=v0,type=vhost-user,path=$T/vm0.sock,vlan=access:10" \
-			--port "name=v1,type=vhost-user,path=$T/vm1.sock,vlan=access:10" \
-			>"$T/con.log" 2>&1 &
-		CON_PID=$! ;;
-	testpmd)
-		setsid dpdk-testpmd --lcores '0@0,1@1' --file-prefix "${P}vh" --no-pci -m 256 \
-			--log-level=lib.eal:warning \
-			--vdev "net_vhost0,iface=$T/vm0.sock" --vdev "net_vhost1,iface=$T/vm1.sock" \
-			-- --forward-mode=io --nb-cores=1 --auto-start --total-num-mbufs=16384 \
-			--stats-period 3600 </dev/null >"$T/con.log" 2>&1 &
-		CON_PID=$! ;;
-	ovs)
-		bench_ovs_start || return 1
-		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30"
-		$V add-port br0 vm0 -- set Interface vm0 type=dpdkvhostuser || return 1
-		$V add-port br0 vm1 -- set Interface vm1 type=dpdkvhostuser || return 1
-		bench_ovs_socks || return 1 ;;
-	*) return 1 ;;
-	esac
-	for i in $(seq 1200); do [ -S "$T/vm0.sock" ] && [ -S "$T/vm1.sock" ] && return 0; sleep 0.1; done
-	return 1
-}
-
 # bench_vm_start NAME SOCKET MAC CPU CMDLINE: nfguest in nfvisor-vmm (1 vCPU
 # pinned to CPU, 64 MiB on 2 MiB hugepages), console in $T/NAME.log; prints
 # the PID into VM_PIDS.
@@ -261,14 +207,15 @@ bench_vm_start() {
 	VM_PIDS="$VM_PIDS $!"
 }
 
-# bench_vm2vm_start NAME ARGS: contender NAME, then the sink VM (vm1.sock,
-# vCPU on VM_CPU) and, once it is ready, the generator VM (vm0.sock, vCPU on
-# GEN_CPU) running benchgen with ARGS. GEN_PID is the generator VM: it
-# powers off after its result line.
+# bench_vm2vm_start NAME ARGS: contender NAME serving vm0.sock and
+# vm1.sock (VLAN 10), then the sink VM (vm1.sock, vCPU on VM_CPU) and, once
+# it is ready, the generator VM (vm0.sock, vCPU on GEN_CPU) running
+# benchgen with ARGS. GEN_PID is the generator VM: it powers off after its
+# result line.
 bench_vm2vm_start() {
 	local c=$1 i
 	shift
-	bench_vm2vm_con "$c" || return 1
+	bench_dut_start "$c" vm0:server:10 vm1:server:10 || return 1
 	VM_PIDS=
 	bench_vm_start sink "$T/vm1.sock" 52:54:00:00:02:02 "$VM_CPU" "mode=benchsink first_ms=600000"
 	VM_PID=$VM_PIDS
@@ -286,20 +233,14 @@ bench_vm2vm_start() {
 	GEN_PID=$VM_PIDS
 }
 
-# bench_ovs_socks: OVS's dpdkvhostuser sockets vm0/vm1 (in its rundir) as
-# $T/vm0.sock and $T/vm1.sock.
-bench_ovs_socks() {
-	local i
-	for i in $(seq 600); do [ -S "$T/ovs/vm0" ] && [ -S "$T/ovs/vm1" ] && break; sleep 0.1; done
-	if ! [ -S "$T/ovs/vm0" ] || ! [ -S "$T/ovs/vm1" ]; then
-		echo "nfvisor bench: OVS created no vhost-user sockets $T/ovs/vm0, vm1 within 60 s" >&2
-		return 1
-	fi
-	ln -sf "$T/ovs/vm0" "$T/vm0.sock" && ln -sf "$T/ovs/vm1" "$T/vm1.sock"
-}
-
 # bench_ovs_start: ovsdb-server + ovs-vswitchd-dpdk in $T/ovs, bridge br0
 # (NORMAL action), PMD on CPU 1, main thread on CPU 0.
+# Memory: 256 MiB like the other contenders, and no more (socket-limit);
+# per-port mempools sized to the port's rings. OVS's default shared mempool
+# is 262144 mbufs (~600 MiB for MTU 1500): DPDK grows into that much more
+# hugepage memory while holding its memory lock, which in the nested tier
+# took ~110 s, and OVS's vhost thread, blocked on that lock in
+# rte_zmalloc, answered no vhost-user message (no port came up).
 bench_ovs_start() {
 	local D=$T/ovs V
 	mkdir -p "$D"
@@ -311,6 +252,7 @@ bench_ovs_start() {
 	$V init
 	$V set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x1 \
 		other_config:pmd-cpu-mask=0x2 other_config:dpdk-socket-mem=256 \
+		other_config:dpdk-socket-limit=256 other_config:per-port-memory=true \
 		other_config:dpdk-extra="--file-prefix=${P}ovs --no-pci --in-memory"
 	OVS_RUNDIR=$D OVS_DBDIR=$D OVS_LOGDIR=$D setsid "$OVSD" "unix:$D/db.sock" \
 		--pidfile="$D/vswitchd.pid" --unixctl="$D/vswitchd.ctl" \
@@ -319,33 +261,81 @@ bench_ovs_start() {
 	$V add-br br0 -- set bridge br0 datapath_type=netdev
 }
 
-# bench_con_start NAME: switch | testpmd | ovs, connecting to a.sock/b.sock.
-bench_con_start() {
-	case $1 in
+# bench_dut_start NAME PORT...: the contender NAME (switch | testpmd | ovs)
+# between the generator and the VMs, with one vhost-user port per PORT, in
+# order. PORT is SOCK:ROLE:VLAN: the socket $T/SOCK.sock; ROLE client (the
+# contender connects: the generator serves it) or server (the contender
+# serves it: a VM connects); VLAN the port's access VLAN (nfvisor-switch
+# vlan=access:N, OVS tag=N; testpmd has none: it io-forwards port 0<->1,
+# 2<->3, ...). Port names are SOCK. OVS serves its dpdkvhostuser sockets
+# in its rundir, linked as $T/SOCK.sock. Returns 0 once every server
+# socket exists (120 s at most), 1 if the contender failed to start.
+bench_dut_start() {
+	local c=$1 spec sock role vlan i=0 sw=() tp=() srv=()
+	shift
+	for spec in "$@"; do
+		IFS=: read -r sock role vlan <<<"$spec"
+		case $role in
+		client)
+			sw+=(--port "name=$sock,type=vhost-user,path=$T/$sock.sock,mode=client,vlan=access:$vlan")
+			tp+=(--vdev "net_vhost$i,iface=$T/$sock.sock,client=1") ;;
+		server)
+			sw+=(--port "name=$sock,type=vhost-user,path=$T/$sock.sock,vlan=access:$vlan")
+			tp+=(--vdev "net_vhost$i,iface=$T/$sock.sock")
+			srv+=("$sock") ;;
+		*) echo "nfvisor bench: port \"$spec\": role must be client or server" >&2; return 1 ;;
+		esac
+		i=$((i + 1))
+	done
+	case $c in
 	switch)
 		setsid "$BUILD/nfvisor-switch" --pmd-cores 1 --main-core 0 --ctl "$T/ctl.sock" \
-			--file-prefix "${P}sw" --memory 256 --mbufs 16383 \
-			--port "name=p0,type=vhost-user,path=$T/a.sock,mode=client,vlan=access:10" \
-			--port "name=p1,type=vhost-user,path=$T/b.sock,mode=client,vlan=access:10" \
-			>"$T/con.log" 2>&1 &
+			--file-prefix "${P}sw" --memory 256 --mbufs 16383 "${sw[@]}" >"$T/con.log" 2>&1 &
 		CON_PID=$! ;;
 	testpmd)
 		setsid dpdk-testpmd --lcores '0@0,1@1' --file-prefix "${P}vh" --no-pci -m 256 \
-			--log-level=lib.eal:warning \
-			--vdev "net_vhost0,iface=$T/a.sock,client=1" \
-			--vdev "net_vhost1,iface=$T/b.sock,client=1" -- --forward-mode=io \
-			--nb-cores=1 --auto-start --total-num-mbufs=16384 --stats-period 3600 \
+			--log-level=lib.eal:warning "${tp[@]}" -- --forward-mode=io --nb-cores=1 \
+			--auto-start --total-num-mbufs=16384 --stats-period 3600 \
 			</dev/null >"$T/con.log" 2>&1 &
 		CON_PID=$! ;;
-	ovs)
+	ovs) # NORMAL bridge, the switch's VLANs as access tags
 		local V="ovs-vsctl --db=unix:$T/ovs/db.sock --timeout=30"
 		bench_ovs_start || return 1
-		$V add-port br0 p0 -- set Interface p0 type=dpdkvhostuserclient \
-			options:vhost-server-path="$T/a.sock" || return 1
-		$V add-port br0 p1 -- set Interface p1 type=dpdkvhostuserclient \
-			options:vhost-server-path="$T/b.sock" || return 1 ;;
+		for spec in "$@"; do
+			IFS=: read -r sock role vlan <<<"$spec"
+			if [ "$role" = client ]; then
+				$V add-port br0 "$sock" tag="$vlan" -- set Interface "$sock" \
+					type=dpdkvhostuserclient options:vhost-server-path="$T/$sock.sock" || return 1
+			else
+				$V add-port br0 "$sock" tag="$vlan" -- set Interface "$sock" type=dpdkvhostuser ||
+					return 1
+			fi
+		done
+		for i in $(seq 600); do bench_socks_exist "$T/ovs/" "${srv[@]}" && break; sleep 0.1; done
+		for sock in "${srv[@]}"; do
+			if ! [ -S "$T/ovs/$sock" ]; then
+				echo "nfvisor bench: OVS created no vhost-user socket $T/ovs/$sock within 60 s" >&2
+				return 1
+			fi
+			ln -sf "$T/ovs/$sock" "$T/$sock.sock"
+		done ;;
 	*) return 1 ;;
 	esac
+	for i in $(seq 1200); do bench_socks_exist "$T/" "${srv[@]/%/.sock}" && return 0; sleep 0.1; done
+	return 1
+}
+
+# bench_socks_exist PREFIX NAME...: whether every PREFIX/NAME is a socket.
+bench_socks_exist() {
+	local d=$1 f
+	shift
+	for f in "$@"; do [ -S "$d$f" ] || return 1; done
+}
+
+# bench_con_start NAME: the switch-loopback DUT: contender NAME connecting to
+# the generator's a.sock and b.sock (VLAN 10).
+bench_con_start() {
+	bench_dut_start "$1" a:client:10 b:client:10
 }
 
 # bench_contender_version NAME
