@@ -147,6 +147,34 @@ static int parse(const uint8_t *f, uint32_t len, struct bn_data *d, struct bn_ct
 	return 0;
 }
 
+/* recv_ctrl: the next control frame of the given type on the RX ring into
+ * *c, its source MAC into src and the TSC at its arrival into *tsc (each
+ * unless NULL); every other frame on the way is dropped. Returns 1 with a
+ * frame, 0 once the ring is empty (its buffers then go back to the device). */
+static int recv_ctrl(uint32_t type, struct bn_ctrl *c, uint8_t *src, uint64_t *tsc)
+{
+	uint8_t *f;
+	uint32_t len;
+	uint16_t id;
+	struct bn_data d;
+
+	while (vnet_recv(&bn_nic, &f, &len, &id)) {
+		uint64_t now = rdtsc();
+		int mine = parse(f, len, &d, c) == 2 && c->type == type;
+
+		if (mine && src)
+			memcpy(src, f + 6, 6);
+		vnet_rx_done(&bn_nic, id);
+		if (mine) {
+			if (tsc)
+				*tsc = now;
+			return 1;
+		}
+	}
+	vnet_rx_flush(&bn_nic);
+	return 0;
+}
+
 static uint64_t pps(uint64_t frames, uint64_t us)
 {
 	return us ? frames * 1000000ull / us : 0;
@@ -249,10 +277,6 @@ static int gen_trial(struct gen *g, uint64_t rate, struct trial_res *r)
 	deadline = timer_deadline(g->result_ms * 1000);
 	last_end = 0;
 	while (!timer_expired(deadline)) {
-		uint8_t *f;
-		uint32_t len;
-		uint16_t id;
-		struct bn_data d;
 		struct bn_ctrl c;
 		int got = 0;
 
@@ -262,21 +286,18 @@ static int gen_trial(struct gen *g, uint64_t rate, struct trial_res *r)
 			send_ctrl(g->dst, CTRL_END, g->trial, v, 1);
 			last_end = rdtsc();
 		}
-		while (vnet_recv(&bn_nic, &f, &len, &id)) {
-			if (parse(f, len, &d, &c) == 2 && c.type == CTRL_RESULT &&
-			    c.trial == g->trial) {
-				r->rx = c.v[0];
-				r->reorder = c.v[1];
-				r->p50 = c.v[2];
-				r->p90 = c.v[3];
-				r->p99 = c.v[4];
-				r->p999 = c.v[5];
-				r->skew = c.v[6];
-				got = 1;
-			}
-			vnet_rx_done(&bn_nic, id);
+		while (recv_ctrl(CTRL_RESULT, &c, 0, 0)) {
+			if (c.trial != g->trial)
+				continue;
+			r->rx = c.v[0];
+			r->reorder = c.v[1];
+			r->p50 = c.v[2];
+			r->p90 = c.v[3];
+			r->p99 = c.v[4];
+			r->p999 = c.v[5];
+			r->skew = c.v[6];
+			got = 1;
 		}
-		vnet_rx_flush(&bn_nic);
 		if (got)
 			return 0;
 		cpu_relax();
@@ -380,21 +401,11 @@ static int wait_hello(struct gen *g, uint64_t first_ms)
 	uint64_t deadline = timer_deadline(first_ms * 1000);
 
 	while (!timer_expired(deadline)) {
-		uint8_t *f;
-		uint32_t len;
-		uint16_t id;
-		struct bn_data d;
 		struct bn_ctrl c;
 		int got = 0;
 
-		while (vnet_recv(&bn_nic, &f, &len, &id)) {
-			if (parse(f, len, &d, &c) == 2 && c.type == CTRL_HELLO) {
-				memcpy(g->dst, f + 6, 6);
-				got = 1;
-			}
-			vnet_rx_done(&bn_nic, id);
-		}
-		vnet_rx_flush(&bn_nic);
+		while (recv_ctrl(CTRL_HELLO, &c, g->dst, 0))
+			got = 1;
 		if (got)
 			return 0;
 		cpu_relax();
@@ -419,28 +430,20 @@ static int sync(struct gen *g)
 		if (send_ctrl(g->dst, CTRL_SYNC, 0, &t1, 1))
 			continue;
 		while (!got && !timer_expired(deadline)) {
-			uint8_t *f;
-			uint32_t len;
-			uint16_t id;
-			struct bn_data d;
 			struct bn_ctrl c;
+			uint64_t t4, off, rtt;
 
-			while (vnet_recv(&bn_nic, &f, &len, &id)) {
-				uint64_t t4 = rdtsc(), off, rtt;
-
-				if (parse(f, len, &d, &c) == 2 && c.type == CTRL_SYNC_REPLY &&
-				    c.v[0] == t1 &&
-				    !bs_clock_offset(t1, c.v[1], c.v[2], t4, &off, &rtt)) {
-					if (rtt < best) {
-						best = rtt;
-						g->offset = off;
-					}
-					got = 1;
-					answered++;
+			while (recv_ctrl(CTRL_SYNC_REPLY, &c, 0, &t4)) {
+				if (c.v[0] != t1 ||
+				    bs_clock_offset(t1, c.v[1], c.v[2], t4, &off, &rtt))
+					continue;
+				if (rtt < best) {
+					best = rtt;
+					g->offset = off;
 				}
-				vnet_rx_done(&bn_nic, id);
+				got = 1;
+				answered++;
 			}
-			vnet_rx_flush(&bn_nic);
 		}
 	}
 	if (!answered) {
