@@ -81,6 +81,36 @@ static int vcpu_affinity(pid_t pid, unsigned vcpu, char *out, size_t len)
 	return ret;
 }
 
+/* A jailed VM: its jail directory and the ids its process runs as now
+ * (/proc/PID/status: real uid/gid), null while it does not run; NULL when
+ * the VM is not jailed. */
+static json_object *jail_json(const struct cfg_vm *vm, pid_t pid, bool alive)
+{
+	json_object *o;
+	char path[64], line[256], dir[PATH_MAX];
+	long long uid = -1, gid = -1;
+	FILE *f;
+
+	if (!vm || !vm->jail.enabled)
+		return NULL;
+	o = json_object_new_object();
+	cfg_jail_path(vm, dir, sizeof(dir));
+	json_object_object_add(o, "dir", json_object_new_string(dir));
+	json_object_object_add(o, "user",
+			       vm->jail.user ? json_object_new_string(vm->jail.user) : NULL);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = alive ? fopen(path, "re") : NULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "Uid: %lld", &uid);
+		sscanf(line, "Gid: %lld", &gid);
+	}
+	if (f)
+		fclose(f);
+	json_object_object_add(o, "uid", uid >= 0 ? json_object_new_int64(uid) : NULL);
+	json_object_object_add(o, "gid", gid >= 0 ? json_object_new_int64(gid) : NULL);
+	return o;
+}
+
 static json_object *component_json(const struct proc_rec *r, const struct appliance *app,
 				   time_t now)
 {
@@ -120,6 +150,7 @@ static json_object *component_json(const struct proc_rec *r, const struct applia
 		json_object_object_add(o, "vcpus", map);
 		if (vm)
 			json_object_object_add(o, "emulator_cores", cpus_json(&vm->emulator_pin));
+		json_object_object_add(o, "jail", jail_json(vm, r->pid, alive));
 	}
 	return o;
 }

@@ -114,6 +114,8 @@ jailed() {
 pid1=$(j '$c.vm1.pid') pid2=$(j '$c.vm2.pid')
 jailed "$pid1" vm1 "./run ./run/nfvisor ./run/nfvisor/$NAME ./run/nfvisor/$NAME/vhost-vm1 ./run/nfvisor/$NAME/vhost-vm1/vm1-eth0.sock "
 jailed "$pid2" vm2 ""
+tap_check "status --json: vm1 and vm2 jailed, running as uid $ID gid $GID" \
+	[ "$(j '[$c.vm1.jail, $c.vm2.jail] | map("\(.dir) \(.uid) \(.gid)") | join(",")')" = "$JDIR/vm1 $ID $GID,$RUN/jail/vm2 $ID $GID" ]
 tap_check "jail directories made by up: $JDIR/vm1, $RUN/jail/vm2 (empty)" \
 	bash -c "[ -d '$JDIR/vm1' ] && [ -d '$RUN/jail/vm2' ] && [ -z \"\$(find '$JDIR/vm1' '$RUN/jail/vm2' -mindepth 1)\" ]"
 tap_check "vm1's switch socket belongs to uid $ID, its directory is root:$GID 0750" \
