@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "config/appliance.h"
 #include "config/launch.h"
@@ -205,6 +206,23 @@ static void test_plan_ids(void **state)
 	assert_int_equal(plan->jail[0].gid, 8);
 	assert_false(plan->jail[1].on); /* root: refused */
 	assert_false(plan->jail[2].on);
+	/* plan --json lists every VM's jail with the ids. */
+	{
+		struct json_object *j = plan_json(plan, &d), *jails, *a, *v;
+
+		assert_non_null(j);
+		assert_true(json_object_object_get_ex(j, "jails", &jails));
+		assert_int_equal(json_object_array_length(jails), 3);
+		a = json_object_array_get_idx(jails, 0);
+		assert_true(json_object_object_get_ex(a, "dir", &v));
+		assert_string_equal(json_object_get_string(v), "/run/nfvisor/t4/jail/a");
+		assert_true(json_object_object_get_ex(a, "uid", &v));
+		assert_int_equal(json_object_get_int(v), 7);
+		a = json_object_array_get_idx(jails, 2);
+		assert_true(json_object_object_get_ex(a, "enabled", &v));
+		assert_false(json_object_get_boolean(v));
+		json_object_put(j);
+	}
 	assert_int_equal(d.nerrors, 1);
 	for (size_t i = 0; i < d.n; i++)
 		if (d.v[i].severity != DIAG_WARNING)
