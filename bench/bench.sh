@@ -140,7 +140,7 @@ vm2vm_lines() {
 
 # run_point REP SIZE CONTENDER: appends the trafgen lines, tagged.
 run_point() {
-	local rep=$1 size=$2 c=$3 seen=0 n t0 left line start
+	local rep=$1 size=$2 c=$3 seen=0 n t0 left line start why
 	t0=$(date +%s)
 	bench_cleanup_point
 	: >"$T/gen.out"
@@ -198,12 +198,16 @@ run_point() {
 	done
 	wait "$GEN_PID" 2>/dev/null
 	GEN_PID=
-	if [ "$SCENARIO" = vm2vm ]; then
-		vm2vm_lines
-		cp "$T/gen.log" "$T/gen.err" 2>/dev/null
-	fi
+	[ "$SCENARIO" = vm2vm ] && vm2vm_lines
 	if ! grep -q '^result ' "$T/gen.out"; then
-		echo "nfvisor bench: $c ${size}B rep $rep: generator failed: $(grep -a nfguest: "$T/gen.err" | tail -3)" >&2
+		# vm2vm: the generator VM's last guest lines, then its VMM's
+		# messages (vhost-user session, link); else nfv-trafgen's stderr.
+		if [ "$SCENARIO" = vm2vm ]; then
+			why="$(grep -a nfguest: "$T/gen.log" | tail -3) $(tail -3 "$T/gen.err" 2>/dev/null)"
+		else
+			why=$(tail -3 "$T/gen.err" 2>/dev/null)
+		fi
+		echo "nfvisor bench: $c ${size}B rep $rep: generator failed: $why" >&2
 		FAILED=$((FAILED + 1))
 	fi
 	sed -n "s/^trial /contender=$c repeat=$rep /p" "$T/gen.out" >>"$RAW"
