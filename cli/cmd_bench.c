@@ -33,8 +33,8 @@ struct scenario {
 	const char *name;
 	const char *what;
 	const char *script; /* driver under the source tree */
-	/* Writes why the scenario cannot run here into why; 0 when it can. */
-	int (*check)(const struct bench_env *env, char *why, size_t len);
+	/* Writes why scenario name cannot run here into why; 0 when it can. */
+	int (*check)(const char *name, const struct bench_env *env, char *why, size_t len);
 };
 
 static bool in_path(const char *cmd)
@@ -59,47 +59,116 @@ static bool in_path(const char *cmd)
 	return false;
 }
 
-static long read_long(const char *path)
+/* The number a sysfs attribute DIR/DEV/ATTR starts with, decimal (base 10)
+ * or hexadecimal with or without 0x (base 16); -1 when it cannot be read. */
+static long attr_num(const char *dir, const char *dev, const char *attr, int base)
 {
-	FILE *f = fopen(path, "r");
+	char path[PATH_MAX];
+	FILE *f;
 	long v = -1;
 
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, dev, attr);
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
+	if (fscanf(f, base == 16 ? "%lx" : "%ld", &v) != 1)
 		v = -1;
 	fclose(f);
 	return v;
 }
 
-static int exe_in(const char *dir, const char *name, char *why, size_t len)
+/* Whether directory dir has an entry (hidden ones left out) that match
+ * accepts (match NULL: any); the first one is copied into name unless name
+ * is NULL. */
+static bool find_entry(const char *dir, bool (*match)(const char *entry), char *name, size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		found = !match || match(e->d_name);
+		if (found && name)
+			snprintf(name, len, "%s", e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The probes the scenario checks share: each returns 0 when the host has
+ * what is asked for, else writes why not (and how to get it) into why and
+ * returns -errno. */
+
+static int need_built(const struct bench_env *env, const char *name, int mode, char *why,
+		      size_t len)
 {
 	char p[PATH_MAX + 64];
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	if (access(p, X_OK)) {
+	snprintf(p, sizeof(p), "%s/%s", env->build, name);
+	if (access(p, mode)) {
 		snprintf(why, len, "%s not built (run make)", p);
 		return -ENOENT;
 	}
 	return 0;
 }
 
-/* What every DPDK scenario needs on the host. */
-static int check_dpdk_host(const struct bench_env *env, char *why, size_t len)
+static int need_root(const char *for_what, char *why, size_t len)
+{
+	if (!geteuid())
+		return 0;
+	snprintf(why, len, "needs root (%s)", for_what);
+	return -EPERM;
+}
+
+/* who: what needs KVM; then: what to do on a host without it. */
+static int need_kvm(const char *who, const char *then, char *why, size_t len)
+{
+	int err;
+
+	if (!access("/dev/kvm", R_OK | W_OK))
+		return 0;
+	err = errno;
+	snprintf(why, len, "no /dev/kvm on this host (%s): %s need KVM; %s", strerror(err), who,
+		 then);
+	return -ENODEV;
+}
+
+/* tools: a NULL-terminated list of programs to find in PATH. gnuplot is an
+ * alternatives link; a minimal root may ship only the program it points to. */
+static int need_tools(const char *const *tools, char *why, size_t len)
+{
+	for (; *tools; tools++) {
+		if (!strcmp(*tools, "gnuplot") &&
+		    (in_path("gnuplot-nox") || in_path("gnuplot-qt") || in_path("gnuplot-x11")))
+			continue;
+		if (!in_path(*tools)) {
+			snprintf(why, len, "%s not installed (scripts/install-deps.sh installs it)",
+				 *tools);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* What every DPDK scenario needs on the host (and all switch-loopback needs). */
+static int check_dpdk_host(const char *name, const struct bench_env *env, char *why, size_t len)
 {
 	long free_hp;
 	int ret;
 
-	if (geteuid()) {
-		snprintf(why, len, "needs root (hugepages, vhost-user sockets)");
-		return -EPERM;
-	}
+	ret = need_root("hugepages, vhost-user sockets", why, len);
+	if (ret)
+		return ret;
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
 		snprintf(why, len, "needs 2 CPUs (generator and PMD on different cores), have %ld",
 			 sysconf(_SC_NPROCESSORS_ONLN));
 		return -ENODEV;
 	}
-	free_hp = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	free_hp = attr_num("/sys/kernel/mm/hugepages", "hugepages-2048kB", "free_hugepages", 10);
 	if (free_hp < BENCH_HUGEPAGES) {
 		snprintf(why, len,
 			 "needs %d free 2 MiB hugepages, %ld free (echo 1024 > "
@@ -107,28 +176,12 @@ static int check_dpdk_host(const struct bench_env *env, char *why, size_t len)
 			 BENCH_HUGEPAGES, free_hp < 0 ? 0 : free_hp);
 		return -ENOMEM;
 	}
-	for (const char *const *c = (const char *const[]){"dpdk-testpmd", "jq", "gnuplot", NULL};
-	     *c; c++) {
-		/* gnuplot is an alternatives link; a minimal root may ship only
-		 * the program it points to */
-		if (!strcmp(*c, "gnuplot") &&
-		    (in_path("gnuplot-nox") || in_path("gnuplot-qt") || in_path("gnuplot-x11")))
-			continue;
-		if (!in_path(*c)) {
-			snprintf(why, len, "%s not installed (scripts/install-deps.sh installs it)",
-				 *c);
-			return -ENOENT;
-		}
-	}
-	ret = exe_in(env->build, "nfvisor-switch", why, len);
+	ret = need_tools((const char *const[]){"dpdk-testpmd", "jq", "gnuplot", NULL}, why, len);
 	if (!ret)
-		ret = exe_in(env->build, "bench/nfv-trafgen", why, len);
+		ret = need_built(env, "nfvisor-switch", X_OK, why, len);
+	if (!ret)
+		ret = need_built(env, "bench/nfv-trafgen", X_OK, why, len);
 	return ret;
-}
-
-static int check_loopback(const struct bench_env *env, char *why, size_t len)
-{
-	return check_dpdk_host(env, why, len);
 }
 
 /* Hint for hosts without /dev/kvm: the nested tier has KVM. */
@@ -137,106 +190,46 @@ static int check_loopback(const struct bench_env *env, char *why, size_t len)
 	"--hugepages 700 --dpdk --add /usr/bin/gnuplot -- 'build/nfvisor bench %s --quick' "       \
 	"(KVM inside a TCG VM: the numbers say nothing about this host)"
 
-static int check_kvm(const char *name, char *why, size_t len)
-{
-	char hint[384];
-
-	if (!access("/dev/kvm", R_OK | W_OK))
-		return 0;
-	snprintf(hint, sizeof(hint), NESTED_HINT, name);
-	snprintf(why, len, "no /dev/kvm on this host (%s): VM scenarios need KVM; %s",
-		 strerror(errno), hint);
-	return -ENODEV;
-}
-
 /* vm2vm and pvp: KVM, the DPDK host, nfvisor-vmm and nfguest. */
 static int check_vm_dpdk(const char *name, const struct bench_env *env, char *why, size_t len)
 {
-	char p[PATH_MAX + 32];
-	int ret = check_kvm(name, why, len);
+	char hint[384];
+	int ret;
 
+	snprintf(hint, sizeof(hint), NESTED_HINT, name);
+	ret = need_kvm("VM scenarios", hint, why, len);
 	if (!ret)
-		ret = check_dpdk_host(env, why, len);
+		ret = check_dpdk_host(name, env, why, len);
 	if (!ret)
-		ret = exe_in(env->build, "nfvisor-vmm", why, len);
-	if (ret)
-		return ret;
-	snprintf(p, sizeof(p), "%s/guest/nfguest.elf", env->build);
-	if (access(p, R_OK)) {
-		snprintf(why, len, "%s not built (run make)", p);
-		return -ENOENT;
-	}
-	return 0;
+		ret = need_built(env, "nfvisor-vmm", X_OK, why, len);
+	if (!ret)
+		ret = need_built(env, "guest/nfguest.elf", R_OK, why, len);
+	return ret;
 }
 
-static int check_vm2vm(const struct bench_env *env, char *why, size_t len)
+#define PCI_DEVICES "/sys/bus/pci/devices"
+#define NVME_CLASS  0x010802
+
+static bool is_sriov_nic(const char *ifname)
 {
-	return check_vm_dpdk("vm2vm", env, why, len);
+	return attr_num("/sys/class/net", ifname, "device/sriov_totalvfs", 10) > 0;
 }
 
-static int check_pvp(const struct bench_env *env, char *why, size_t len)
+/* An SR-IOV capable NVMe PF (bench/nvme.sh takes a VF of it without being
+ * told). */
+static bool is_sriov_nvme(const char *bdf)
 {
-	return check_vm_dpdk("pvp", env, why, len);
-}
-
-static bool sriov_nic_present(void)
-{
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *e;
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (e = readdir(d))) {
-		char p[PATH_MAX];
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "/sys/class/net/%s/device/sriov_totalvfs", e->d_name);
-		found = read_long(p) > 0;
-	}
-	closedir(d);
-	return found;
-}
-
-static bool nvme_present(void)
-{
-	DIR *d = opendir("/sys/class/nvme");
-	struct dirent *e;
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (e = readdir(d)))
-		found = e->d_name[0] != '.';
-	closedir(d);
-	return found;
-}
-
-static long read_hex(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lx", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return attr_num(PCI_DEVICES, bdf, "class", 16) == NVME_CLASS &&
+	       attr_num(PCI_DEVICES, bdf, "sriov_totalvfs", 10) > 0;
 }
 
 /* The PF's VFs (vendor = the PF's, device from sriov_vf_device) must be
  * virtio-net: the only NIC nfguest drives. */
 static bool vf_is_virtio_net(const char *pf, char *why, size_t len)
 {
-	char p[PATH_MAX];
-	long vendor, device;
+	long vendor = attr_num(PCI_DEVICES, pf, "vendor", 16);
+	long device = attr_num(PCI_DEVICES, pf, "sriov_vf_device", 16);
 
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/vendor", pf);
-	vendor = read_hex(p);
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_vf_device", pf);
-	device = read_hex(p);
 	if (vendor == 0x1af4 && (device == 0x1041 || device == 0x1000))
 		return true;
 	snprintf(why, len,
@@ -248,14 +241,13 @@ static bool vf_is_virtio_net(const char *pf, char *why, size_t len)
 
 /* vf-pvp: the PF named by NFV_HW_PF (bench/lib.bash takes 4 of its VFs),
  * virtio-net VFs, then what the VM side needs. */
-static int check_vf(const struct bench_env *env, char *why, size_t len)
+static int check_vf(const char *name, const struct bench_env *env, char *why, size_t len)
 {
 	const char *pf = getenv("NFV_HW_PF");
-	char p[PATH_MAX];
 	long total;
 	int ret;
 
-	if (!sriov_nic_present()) {
+	if (!find_entry("/sys/class/net", is_sriov_nic, NULL, 0)) {
 		snprintf(why, len,
 			 "no SR-IOV NIC (no /sys/class/net/*/device/sriov_totalvfs above 0)");
 		return -ENODEV;
@@ -266,16 +258,17 @@ static int check_vf(const struct bench_env *env, char *why, size_t len)
 			 "given back)");
 		return -ENODEV;
 	}
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_totalvfs", pf);
-	total = read_long(p);
+	total = attr_num(PCI_DEVICES, pf, "sriov_totalvfs", 10);
 	if (total < 4) {
-		snprintf(why, len, "NFV_HW_PF=%s: %s reads %ld; vf-pvp needs a PF with 4 VFs", pf,
-			 p, total);
+		snprintf(why, len,
+			 "NFV_HW_PF=%s: " PCI_DEVICES "/%s/sriov_totalvfs reads %ld; vf-pvp needs "
+			 "a PF with 4 VFs",
+			 pf, pf, total);
 		return -ENODEV;
 	}
 	if (!vf_is_virtio_net(pf, why, len))
 		return -ENODEV;
-	ret = check_vm_dpdk("vf-pvp", env, why, len);
+	ret = check_vm_dpdk(name, env, why, len);
 	if (!ret && access("/sys/bus/pci/drivers/vfio-pci", F_OK) &&
 	    access("/sys/module/vfio_pci", F_OK)) {
 		snprintf(why, len, "vfio-pci is not loaded (modprobe vfio-pci)");
@@ -284,88 +277,47 @@ static int check_vf(const struct bench_env *env, char *why, size_t len)
 	return ret;
 }
 
-/* An SR-IOV capable NVMe PF (bench/nvme.sh takes a VF of it without being
- * told); fills bdf. */
-static bool nvme_sriov_pf(char *bdf, size_t len)
-{
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *e;
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (e = readdir(d))) {
-		char p[PATH_MAX];
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/class", e->d_name);
-		if (read_hex(p) != 0x010802)
-			continue;
-		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_totalvfs", e->d_name);
-		found = read_long(p) > 0;
-		if (found)
-			snprintf(bdf, len, "%s", e->d_name);
-	}
-	closedir(d);
-	return found;
-}
+/* Where to run the nvme scenario on a host without NVMe or KVM. */
+#define NVME_NESTED_HINT                                                                           \
+	"in the nested tier (emulated SR-IOV NVMe, KVM inside TCG: numbers say nothing about "     \
+	"this host) run NESTED_SLOW=1 tests/nested/bench_nvme.sh"
 
 /* nvme: an NVMe controller (NFV_HW_NVME=BDF, or an SR-IOV NVMe PF to take a
  * VF of), /dev/kvm, QEMU for the emulated path, nfvisor-vmm, and fio (or an
  * already built guest initramfs) for the workload. */
-static int check_nvme(const struct bench_env *env, char *why, size_t len)
+static int check_nvme(const char *name, const struct bench_env *env, char *why, size_t len)
 {
 	const char *bdf = getenv("NFV_HW_NVME");
 	char p[PATH_MAX + 64], pf[NAME_MAX + 1];
+	int ret;
 
 	if (bdf && *bdf) {
-		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/class", bdf);
-		if (read_hex(p) != 0x010802) {
+		if (attr_num(PCI_DEVICES, bdf, "class", 16) != NVME_CLASS) {
 			snprintf(why, len,
-				 "NFV_HW_NVME=%s is not an NVMe controller (%s is not 0x010802); "
-				 "name one from lspci -D -d ::0108",
-				 bdf, p);
+				 "NFV_HW_NVME=%s is not an NVMe controller (" PCI_DEVICES
+				 "/%s/class is not 0x010802); name one from lspci -D -d ::0108",
+				 bdf, bdf);
 			return -ENODEV;
 		}
-	} else if (!nvme_present()) {
+	} else if (!find_entry("/sys/class/nvme", NULL, NULL, 0)) {
 		snprintf(why, len,
-			 "no NVMe controller (/sys/class/nvme is empty); in the nested tier "
-			 "(emulated SR-IOV NVMe, KVM inside TCG: numbers say nothing about this "
-			 "host) run NESTED_SLOW=1 tests/nested/bench_nvme.sh");
+			 "no NVMe controller (/sys/class/nvme is empty); " NVME_NESTED_HINT);
 		return -ENODEV;
-	} else if (!nvme_sriov_pf(pf, sizeof(pf))) {
+	} else if (!find_entry(PCI_DEVICES, is_sriov_nvme, pf, sizeof(pf))) {
 		snprintf(why, len,
 			 "set NFV_HW_NVME=BDF to the NVMe controller to pass through (none has "
 			 "SR-IOV, so the whole controller is taken for the run; its namespace "
 			 "must not be mounted)");
 		return -ENODEV;
 	}
-	if (access("/dev/kvm", R_OK | W_OK)) {
-		snprintf(why, len,
-			 "no /dev/kvm on this host (%s): both guests need KVM; in the nested tier "
-			 "(emulated SR-IOV NVMe, KVM inside TCG: numbers say nothing about this "
-			 "host) run NESTED_SLOW=1 tests/nested/bench_nvme.sh",
-			 strerror(errno));
-		return -ENODEV;
-	}
-	if (geteuid()) {
-		snprintf(why, len, "needs root (vfio-pci binding, the namespace's block device)");
-		return -EPERM;
-	}
-	for (const char *const *c = (const char *const[]){"qemu-system-x86_64", "jq", NULL}; *c;
-	     c++) {
-		if (!in_path(*c)) {
-			snprintf(why, len, "%s not installed (scripts/install-deps.sh installs it)",
-				 *c);
-			return -ENOENT;
-		}
-	}
-	if (!in_path("gnuplot") && !in_path("gnuplot-nox") && !in_path("gnuplot-qt") &&
-	    !in_path("gnuplot-x11")) {
-		snprintf(why, len, "gnuplot not installed (scripts/install-deps.sh installs it)");
-		return -ENOENT;
-	}
+	ret = need_kvm("both guests", NVME_NESTED_HINT, why, len);
+	if (!ret)
+		ret = need_root("vfio-pci binding, the namespace's block device", why, len);
+	if (!ret)
+		ret = need_tools((const char *const[]){"qemu-system-x86_64", "jq", "gnuplot", NULL},
+				 why, len);
+	if (ret)
+		return ret;
 	snprintf(p, sizeof(p), "%s/nested/nvme-l2-initrd.cpio", env->build);
 	if (!in_path("fio") && !getenv("NFV_NVME_INITRD") && access(p, R_OK)) {
 		snprintf(why, len,
@@ -374,15 +326,15 @@ static int check_nvme(const struct bench_env *env, char *why, size_t len)
 			 p);
 		return -ENOENT;
 	}
-	return exe_in(env->build, "nfvisor-vmm", why, len);
+	return need_built(env, "nfvisor-vmm", X_OK, why, len);
 }
 
 static const struct scenario scenarios[] = {
     {"switch-loopback", "no VM: nfv-trafgen virtio-user <-> switch (the emulated path's ceiling)",
-     "bench/bench.sh", check_loopback},
+     "bench/bench.sh", check_dpdk_host},
     {"vm2vm", "VM <-> VM through the switch (nfguest benchgen -> benchsink)", "bench/bench.sh",
-     check_vm2vm},
-    {"pvp", "phy -> switch -> VM (nfguest fwd) -> switch -> phy", "bench/bench.sh", check_pvp},
+     check_vm_dpdk},
+    {"pvp", "phy -> switch -> VM (nfguest fwd) -> switch -> phy", "bench/bench.sh", check_vm_dpdk},
     {"vf-pvp", "phy -> VF -> VM (nfguest fwd) -> VF -> phy (SR-IOV passthrough)", "bench/bench.sh",
      check_vf},
     {"nvme", "NVMe passthrough (nfvisor-vmm) vs QEMU virtio-blk: fio 4K randread IOPS, latency",
@@ -436,7 +388,7 @@ static int list(const struct bench_env *env)
 		bool ok;
 
 		why[0] = '\0';
-		ok = !s->check(env, why, sizeof(why));
+		ok = !s->check(s->name, env, why, sizeof(why));
 		printf("%-16s %-5s %s\n", s->name, ok ? "yes" : "no", s->what);
 		if (!ok)
 			printf("%-16s %-5s skipped: %s\n", "", "", why);
@@ -484,7 +436,7 @@ int cmd_bench(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	why[0] = '\0';
-	if (s->check(&env, why, sizeof(why))) {
+	if (s->check(s->name, &env, why, sizeof(why))) {
 		fprintf(stderr, "nfvisor bench: %s skipped: %s\n", s->name, why);
 		return EXIT_INVALID;
 	}
