@@ -216,6 +216,48 @@ static struct comp *find_comp(struct orch *o, const char *name)
 	return NULL;
 }
 
+/* Hugepages of size HP that are free and not reserved by a mapping yet to
+ * fault them in: what nfvisor-vmm counts before it allocates guest RAM. */
+static int hp_available(const struct orch *o, enum cfg_hp hp, unsigned *avail)
+{
+	unsigned kb = (unsigned)(cfg_hp_bytes(hp) >> 10), free_pages, resv = 0;
+	int ret = sysfs_read_uint(o->fs, &free_pages,
+				  "sys/kernel/mm/hugepages/hugepages-%ukB/free_hugepages", kb);
+
+	if (ret)
+		return ret;
+	sysfs_read_uint(o->fs, &resv, "sys/kernel/mm/hugepages/hugepages-%ukB/resv_hugepages", kb);
+	*avail = free_pages > resv ? free_pages - resv : 0;
+	return 0;
+}
+
+/* Before a VM is restarted: its previous instance's guest RAM stays mapped
+ * by the switch (vhost-user SET_MEM_TABLE) until the switch has handled the
+ * closed session, so its hugepages are not free yet. A VMM started in that
+ * window fails its hugepage check and exits 1 at once (on a host whose pool
+ * is sized for the appliance). Waits up to MS for them; logs the wait. */
+static void wait_vm_hugepages(struct orch *o, const struct comp *c, unsigned ms)
+{
+	const struct cfg_vm *vm = &o->app->vms[c->vm];
+	uint64_t page = cfg_hp_bytes(vm->hugepages);
+	unsigned need, have = 0, waited = 0;
+
+	if (vm->hugepages == CFG_HP_NONE || !page)
+		return;
+	need = (unsigned)((vm->memory + page - 1) / page);
+	while (!hp_available(o, vm->hugepages, &have) && have < need && waited < ms) {
+		proc_sleep_ms(50);
+		waited += 50;
+	}
+	if (!waited)
+		return;
+	state_event(o->st,
+		    "%s: waited %u ms for %u free %s hugepages (the previous instance's guest RAM "
+		    "was still mapped by the switch)%s",
+		    c->name, waited, need, cfg_hp_name(vm->hugepages),
+		    have < need ? "; still short, starting it anyway" : "");
+}
+
 /* Spawns C and health-checks it; writes its record. DETAIL gets "pid N". */
 static int start_comp(struct orch *o, struct comp *c, unsigned restarts, char *detail, size_t len)
 {
@@ -231,6 +273,8 @@ static int start_comp(struct orch *o, struct comp *c, unsigned restarts, char *d
 	snprintf(r.exe, sizeof(r.exe), "%s", program_name(c->cmd.argv[0]));
 	r.restarts = restarts;
 	r.state = PROC_STARTING;
+	if (restarts && !c->is_switch)
+		wait_vm_hugepages(o, c, timeout);
 	ret = proc_spawn(c->cmd.argv, log, &r.pid);
 	if (ret) {
 		if (!restarts)
