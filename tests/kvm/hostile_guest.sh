@@ -72,6 +72,7 @@ wait_line() { # NAME REGEX FILE: wait up to T s for REGEX in FILE while NAME run
 	return 1
 }
 port_up() { [ "$(ctl '{"cmd":"ports"}' | jq -r ".ports[] | select(.name == \"$1\") | .state")" = up ]; }
+flowing() { [ "$(ctl '{"cmd":"stats"}' | jq -r ".ports[] | select(.name == \"$1\") | .tx_packets > 0")" = true ]; }
 finish() { # NAME: wait up to T s for the VM to end (else kill -9), RC_NAME
 	local p=PID_$1 rc
 	for _ in $(seq $((T * 5))); do
@@ -101,10 +102,10 @@ round() {
 		return
 	fi
 	if [ "$mode" = triple_fault ]; then
-		# Fault while the neighbours' traffic is already flowing.
+		# Fault while the neighbours' traffic is already flowing (the
+		# switch has forwarded some of it to the sink).
 		vm gen "$TEST_TMP/b.sock" "mode=gen count=$COUNT size=128 rate=$RATE dst=$SINK_MAC"
-		wait_line gen ' ready ' "$TEST_TMP/gen.log"
-		sleep 1
+		wait_line gen ' ready ' "$TEST_TMP/gen.log" && orch_wait 30 flowing a
 		vm hostile "$TEST_TMP/h.sock" "mode=triple_fault" "$@"
 		rss0=0 fd0=0 rss_max=0
 	else
