@@ -5,6 +5,9 @@
 #  - kill -9 of the switch while traffic flows: the supervisor restarts the
 #    switch and nothing else; both VMMs keep their PIDs and reconnect
 #    ("backend session 2" in their logs); traffic resumes both ways;
+#  - kill -9 of vm1 (restart: always) with no spare hugepages while the
+#    switch is stalled (SIGSTOP 3 s) and still maps vm1's old guest RAM: the
+#    supervisor waits for the pages and restarts vm1 once, no error exit;
 #  - kill -9 of vm2 (restart: never): the switch frees its port (state down,
 #    no queue pairs) while vm1's traffic still arrives; the supervisor reports
 #    it (events.log "not restarted (restart: never)", status "failed") and
