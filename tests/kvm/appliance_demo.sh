@@ -9,11 +9,7 @@
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 . tests/integration/orch_common.bash
-need_root
-need_kvm
-[ -x "$NFV" ] && [ -x "$BUILD/nfvisor-switch" ] && [ -x "$BUILD/nfvisor-vmm" ] ||
-	skip_all "nfvisor, nfvisor-switch or nfvisor-vmm not built (make)"
-[ -f "$BUILD/guest/nfguest.elf" ] || skip_all "$BUILD/guest/nfguest.elf not built (make)"
+need_vm_switch "$NFV"
 orch_l1_prepare
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun (the demo's uplink is a tap port; modprobe tun)"
 [ -e /run/nfvisor/demo ] && skip_all "an appliance \"demo\" is already up here"

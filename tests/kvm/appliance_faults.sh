@@ -17,12 +17,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . tests/integration/orch_common.bash
-need_root
-need_kvm
-need_cmd jq
-[ -x "$NFV" ] && [ -x "$BUILD/nfvisor-switch" ] && [ -x "$BUILD/nfvisor-vmm" ] ||
-	skip_all "nfvisor, nfvisor-switch or nfvisor-vmm not built (make)"
-[ -f "$BUILD/guest/nfguest.elf" ] || skip_all "$BUILD/guest/nfguest.elf not built (make)"
+need_vm_switch "$NFV"
 orch_l1_prepare
 NAME=faults
 [ -e /run/nfvisor/$NAME ] && skip_all "an appliance \"$NAME\" is already up here"

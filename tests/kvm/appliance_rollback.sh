@@ -8,10 +8,7 @@
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 . tests/integration/orch_common.bash
-need_root
-need_kvm
-[ -x "$NFV" ] && [ -x "$BUILD/nfvisor-switch" ] && [ -x "$BUILD/nfvisor-vmm" ] ||
-	skip_all "nfvisor, nfvisor-switch or nfvisor-vmm not built (make)"
+need_vm_switch "$NFV"
 orch_l1_prepare
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun (modprobe tun)"
 export NFV_SWITCH_TIMEOUT=180 NFV_VM_TIMEOUT=180

@@ -15,15 +15,12 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . tests/integration/orch_common.bash
-need_kvm
-need_root
-need_cmd jq
+need_vm_switch
+need_hugepages_2m 160
+orch_l1_prepare
 VMM=$BUILD/nfvisor-vmm
 SW=$BUILD/nfvisor-switch
 NFGUEST=$BUILD/guest/nfguest.elf
-[ -x "$VMM" ] && [ -x "$SW" ] && [ -f "$NFGUEST" ] || skip_all "$VMM, $SW or $NFGUEST not built (run make)"
-[ "$(free_hugepages_2m)" -ge 160 ] || skip_all "needs 160 free 2M hugepages (have $(free_hugepages_2m))"
-orch_l1_prepare
 COUNT=${HOSTILE_COUNT:-800}
 RATE=${HOSTILE_RATE:-300}
 HOSTILE_MS=${HOSTILE_MS:-6000}
@@ -74,15 +71,9 @@ wait_line() { # NAME REGEX FILE: wait up to T s for REGEX in FILE while NAME run
 port_up() { [ "$(ctl '{"cmd":"ports"}' | jq -r ".ports[] | select(.name == \"$1\") | .state")" = up ]; }
 flowing() { [ "$(ctl '{"cmd":"stats"}' | jq -r ".ports[] | select(.name == \"$1\") | .tx_packets > 0")" = true ]; }
 finish() { # NAME: wait up to T s for the VM to end (else kill -9), RC_NAME
-	local p=PID_$1 rc
-	for _ in $(seq $((T * 5))); do
-		kill -0 "${!p}" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -9 "${!p}" 2>/dev/null
-	wait "${!p}"
-	rc=$?
-	eval "RC_$1=$rc"
+	local p=PID_$1
+	reap "${!p}" "$T"
+	eval "RC_$1=$?"
 }
 last() { grep -ao 'nfguest: .*' "$1" | tail -n1; }
 

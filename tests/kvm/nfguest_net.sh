@@ -7,14 +7,9 @@
 # dpdk-testpmd with the vhost PMD.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-need_kvm
-need_root
-need_cmd dpdk-testpmd
 VMM=$BUILD/nfvisor-vmm
 NFGUEST=$BUILD/guest/nfguest.elf
-[ -x "$VMM" ] && [ -f "$NFGUEST" ] || skip_all "$VMM or $NFGUEST not built (run make)"
-[ "$(free_hugepages_2m)" -ge 160 ] || skip_all "needs 160 free 2M hugepages (have $(free_hugepages_2m))"
-dpdk_vhost_prepare
+need_testpmd_peer 160 "$VMM" "$NFGUEST"
 T=${NET_TEST_TIMEOUT:-120} # per wait; the whole script stays under run.sh's TEST_TIMEOUT
 
 dpdk-testpmd -l 0,1 --no-pci --in-memory -m 64 "${DLIBS[@]}" \
@@ -51,16 +46,9 @@ wait_ready() { # NAME: its ready line within $T s, else a failure with its log
 	return 1
 }
 finish() { # NAME: wait up to $T s for the VM to end (else kill it), keep its exit code
-	local p=PID_$1 rc
-	for _ in $(seq $((T * 5))); do
-		kill -0 "${!p}" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -0 "${!p}" 2>/dev/null && echo "# $1 still running after ${T}s: killed"
-	kill -9 "${!p}" 2>/dev/null
-	wait "${!p}"
-	rc=$?
-	eval "RC_$1=$rc"
+	local p=PID_$1
+	reap "${!p}" "$T"
+	eval "RC_$1=$?"
 }
 last() { grep -ao 'nfguest: .*' "$TEST_TMP/$1.log" | tail -n1; }
 check() { # NAME REGEX DESCRIPTION

@@ -7,15 +7,9 @@
 # traffic resumes. Needs /dev/kvm (nested tier), root, hugepages, dpdk-testpmd.
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
-need_kvm
-need_root
-need_cmd dpdk-testpmd
 VMM=$BUILD/nfvisor-vmm
 GUEST=$BUILD/guest/nfguest.elf
-[ -x "$VMM" ] || skip_all "$VMM not built"
-[ -f "$GUEST" ] || skip_all "$GUEST not built"
-[ "$(free_hugepages_2m)" -ge 100 ] || skip_all "needs 100 free 2M hugepages (have $(free_hugepages_2m))"
-dpdk_vhost_prepare
+need_testpmd_peer 100 "$VMM" "$GUEST"
 S0=$TEST_TMP/p0.sock S1=$TEST_TMP/p1.sock
 N=${NET_TEST_FRAMES:-3000}
 RATE=${NET_TEST_RATE:-3000}

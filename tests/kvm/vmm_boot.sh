@@ -12,12 +12,8 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 need_kvm
-VMM=$BUILD/nfvisor-vmm
-MINI=$BUILD/tests/kvm/mini.elf
-NFGUEST=$BUILD/guest/nfguest.elf
-[ -x "$VMM" ] && [ -f "$MINI" ] || skip_all "$VMM or $MINI not built (run make)"
+vmm_test_env
 HP=/sys/kernel/mm/hugepages/hugepages-2048kB
-T=${VMM_TEST_TIMEOUT:-120}
 
 # run NAME RC REGEX [--stdin FILE] ARGS...: run the VMM to completion, check
 # exit code and that stdout+stderr match REGEX (extended, multi-pattern
@@ -74,7 +70,7 @@ emu=0
 	--serial "file:$ser" >"$TEST_TMP/term.out" 2>&1 </dev/null &
 pid=$!
 track_pid $pid
-for _ in $(seq 1 200); do grep -q 'mini: hello' "$ser" 2>/dev/null && break; sleep 0.1; done
+wait_grep 200 'mini: hello' "$ser"
 tid=$(grep -lx 'vcpu 0' /proc/$pid/task/*/comm 2>/dev/null | head -n1 | cut -d/ -f5)
 if [ -n "$tid" ]; then
 	tap_ok "vCPU thread is named 'vcpu 0'"
@@ -90,9 +86,7 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 tap_check "emulation thread is pinned to CPU $emu (affinity '$aff')" [ "$aff" = $emu ]
-kill -TERM $pid
-for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-wait $pid
+stop_term $pid
 rc=$?
 if [ $rc = 0 ] && grep -q 'received SIGTERM, stopping the guest' "$TEST_TMP/term.out" &&
 	grep -q 'VM stopped by SIGTERM' "$TEST_TMP/term.out"; then

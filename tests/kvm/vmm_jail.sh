@@ -15,11 +15,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 need_kvm
 need_root
-VMM=$BUILD/nfvisor-vmm
-MINI=$BUILD/tests/kvm/mini.elf
-NFGUEST=$BUILD/guest/nfguest.elf
-[ -x "$VMM" ] && [ -f "$MINI" ] || skip_all "$VMM or $MINI not built (run make)"
-T=${VMM_TEST_TIMEOUT:-120}
+vmm_test_env
 J=$TEST_TMP/jail
 mkdir -p "$J"
 chmod 755 "$TEST_TMP"
@@ -27,27 +23,12 @@ ID=64123 # no such user needs to exist
 # LeakSanitizer's exit check cannot run inside the jail (no /proc, no ptrace
 # of a process that changed its ids): a sanitizer build runs without it.
 grep -qa __asan_init "$VMM" && export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-
-# expect NAME RC REGEX CMD...: exit status RC and REGEX in stdout+stderr.
-expect() {
-	local name=$1 rc=$2 re=$3 got out=$TEST_TMP/out
-	shift 3
-	timeout -k 5 "$T" "$@" >"$out" 2>&1 </dev/null
-	got=$?
-	if [ "$got" != "$rc" ]; then
-		tap_fail "$name" "exit $got, expected $rc; output: $(tail -c 600 "$out")"
-	elif ! grep -qE -- "$re" "$out"; then
-		tap_fail "$name" "no /$re/ in: $(tail -c 600 "$out")"
-	else
-		tap_ok "$name"
-	fi
-}
 host_mounts() { sort /proc/self/mountinfo | md5sum; }
 hp_free() { awk '/^HugePages_Free/{print $2}' /proc/meminfo; }
 mounts0=$(host_mounts)
 
 if [ -f "$NFGUEST" ]; then
-	expect "jailed nfguest hello runs to poweroff (2 vCPUs, hugepages)" 0 \
+	tap_expect "jailed nfguest hello runs to poweroff (2 vCPUs, hugepages)" 0 \
 		'nfguest: ready cpus=2' "$VMM" --kernel "$NFGUEST" --memory 64M --vcpus 2 \
 		--cmdline mode=hello --jail "$J" --uid $ID --gid $ID
 	if grep -q "jailed in $J as uid $ID gid $ID" "$TEST_TMP/out" &&
@@ -70,8 +51,7 @@ ser=$TEST_TMP/serial.log
 	>"$TEST_TMP/run.out" 2>&1 </dev/null &
 pid=$!
 track_pid $pid
-for _ in $(seq 1 300); do grep -q 'mini: hello' "$ser" 2>/dev/null && break; sleep 0.1; done
-grep -q 'mini: hello' "$ser" 2>/dev/null ||
+wait_grep 300 'mini: hello' "$ser" ||
 	tap_fail "jailed mini guest started" "$(cat "$TEST_TMP/run.out")"
 st=/proc/$pid/status
 want_ids() { grep -qE "^$1:[[:space:]]+$2[[:space:]]+$2[[:space:]]+$2[[:space:]]+$2\$" $st; }
@@ -124,20 +104,12 @@ else
 	tap_fail "host mount table and the jail directory are unchanged while it runs" \
 		"$(grep -E 'nfvisor-jail' /proc/self/mountinfo; ls -A "$J")"
 fi
-kill -TERM $pid
-for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-wait $pid
-rc=$?
-if [ $rc = 0 ] && grep -q 'VM stopped by SIGTERM' "$TEST_TMP/run.out"; then
-	tap_ok "SIGTERM stops the jailed VMM cleanly"
-else
-	tap_fail "SIGTERM stops the jailed VMM cleanly" "rc=$rc: $(cat "$TEST_TMP/run.out")"
-fi
+tap_vmm_sigterm "SIGTERM stops the jailed VMM cleanly" $pid "$TEST_TMP/run.out"
 
 # Bad input: refused before anything is built.
 hp0=$(hp_free)
 : >"$TEST_TMP/file"
-run_bad() { expect "$1" 2 "$2" "$VMM" --kernel "$MINI" --memory 32M --cmdline p "${@:3}"; }
+run_bad() { tap_expect "$1" 2 "$2" "$VMM" --kernel "$MINI" --memory 32M --cmdline p "${@:3}"; }
 run_bad "--jail to a missing directory is refused" "--jail '$J/missing': No such file" \
 	--jail "$J/missing" --uid $ID --gid $ID
 run_bad "--jail to a file is refused" "is not a directory" --jail "$TEST_TMP/file" --uid $ID --gid $ID

@@ -12,33 +12,14 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 need_kvm
-VMM=$BUILD/nfvisor-vmm
-MINI=$BUILD/tests/kvm/mini.elf
-NFGUEST=$BUILD/guest/nfguest.elf
-[ -x "$VMM" ] && [ -f "$MINI" ] || skip_all "$VMM or $MINI not built (run make)"
-T=${VMM_TEST_TIMEOUT:-120}
-
-# expect NAME RC REGEX CMD...: exit status RC and REGEX in stdout+stderr.
-expect() {
-	local name=$1 rc=$2 re=$3 got out=$TEST_TMP/out
-	shift 3
-	timeout -k 5 "$T" "$@" >"$out" 2>&1 </dev/null
-	got=$?
-	if [ "$got" != "$rc" ]; then
-		tap_fail "$name" "exit $got, expected $rc; output: $(tail -c 600 "$out")"
-	elif ! grep -qE -- "$re" "$out"; then
-		tap_fail "$name" "no /$re/ in: $(tail -c 600 "$out")"
-	else
-		tap_ok "$name"
-	fi
-}
+vmm_test_env
 
 # 159 = 128 + SIGSYS (31): the kernel killed the whole process. An ASan
 # build (make SAN=1) runs the filter in log mode (LeakSanitizer needs ptrace).
 if grep -qa __asan_init "$VMM"; then
 	tap_skip "forbidden syscall kills the VMM" "sanitizer build: the filter only logs"
 else
-expect "forbidden syscall (execve) after the filter kills the VMM with SIGSYS" 159 \
+tap_expect "forbidden syscall (execve) after the filter kills the VMM with SIGSYS" 159 \
 	'calling execve' env NFV_TEST_FORBIDDEN_SYSCALL=1 \
 	"$VMM" --kernel "$MINI" --memory 32M --hugepages none --cmdline p
 fi
@@ -60,14 +41,14 @@ replaced() {
 }
 replaced "same hook with --seccomp=off: execve succeeds (control)" off
 replaced "same hook with --seccomp=log: execve allowed and logged (control)" log
-expect "--seccomp=maybe is refused with exit 2" 2 "invalid --seccomp value 'maybe'" \
+tap_expect "--seccomp=maybe is refused with exit 2" 2 "invalid --seccomp value 'maybe'" \
 	"$VMM" --seccomp=maybe --kernel "$MINI"
-expect "mini: poweroff with the filter on" 0 'guest powered off' \
+tap_expect "mini: poweroff with the filter on" 0 'guest powered off' \
 	"$VMM" --kernel "$MINI" --memory 32M --hugepages none --cmdline p
-expect "mini: triple fault with the filter on still gives a register dump" 1 \
+tap_expect "mini: triple fault with the filter on still gives a register dump" 1 \
 	'vCPU 0 state:' "$VMM" --kernel "$MINI" --memory 32M --hugepages none --cmdline t
 if [ -f "$NFGUEST" ]; then
-	expect "nfguest hello with the filter on (2 vCPUs, hugepages)" 0 \
+	tap_expect "nfguest hello with the filter on (2 vCPUs, hugepages)" 0 \
 		'nfguest: ready cpus=2 mem_mb=64' "$VMM" --kernel "$NFGUEST" --memory 64M --vcpus 2 \
 		--cmdline mode=hello
 else
@@ -80,7 +61,7 @@ ser=$TEST_TMP/serial.log
 	>"$TEST_TMP/term.out" 2>&1 </dev/null &
 pid=$!
 track_pid $pid
-for _ in $(seq 1 200); do grep -q 'mini: hello' "$ser" 2>/dev/null && break; sleep 0.1; done
+wait_grep 200 'mini: hello' "$ser"
 st=/proc/$pid/status
 if grep -qE '^Seccomp:[[:space:]]+2' $st && grep -qE '^NoNewPrivs:[[:space:]]+1' $st &&
 	grep -qE '^CapEff:[[:space:]]+0+$' $st && grep -qE '^CapPrm:[[:space:]]+0+$' $st; then
@@ -96,15 +77,7 @@ if [ "$(id -u)" = 0 ]; then
 		tap_fail "running VMM (started as root): bounding set emptied" "$(grep CapBnd $st)"
 	fi
 fi
-kill -TERM $pid
-for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-wait $pid
-rc=$?
-if [ $rc = 0 ] && grep -q 'VM stopped by SIGTERM' "$TEST_TMP/term.out"; then
-	tap_ok "SIGTERM stops the VMM cleanly with the filter on"
-else
-	tap_fail "SIGTERM stops the VMM cleanly with the filter on" "rc=$rc: $(cat "$TEST_TMP/term.out")"
-fi
+tap_vmm_sigterm "SIGTERM stops the VMM cleanly with the filter on" $pid "$TEST_TMP/term.out"
 
 # vhost-user server role (how the orchestrator connects a VM to a switch
 # port in client mode): the VMM listens on its socket and removes the socket
@@ -114,15 +87,7 @@ sock=$TEST_TMP/srv.sock
 	--net "vhost-user:$sock,server" >"$TEST_TMP/srv.out" 2>&1 </dev/null &
 pid=$!
 track_pid $pid
-for _ in $(seq 1 200); do grep -q 'mini: hello' "$TEST_TMP/srv.ser" 2>/dev/null && break; sleep 0.1; done
-kill -TERM $pid
-for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-wait $pid
-rc=$?
-if [ $rc = 0 ] && grep -q 'VM stopped by SIGTERM' "$TEST_TMP/srv.out"; then
-	tap_ok "vhost-user server role: SIGTERM stops the VMM cleanly with the filter on"
-else
-	tap_fail "vhost-user server role: SIGTERM stops the VMM cleanly with the filter on" \
-		"rc=$rc: $(tail -c 600 "$TEST_TMP/srv.out")"
-fi
+wait_grep 200 'mini: hello' "$TEST_TMP/srv.ser"
+tap_vmm_sigterm "vhost-user server role: SIGTERM stops the VMM cleanly with the filter on" $pid \
+	"$TEST_TMP/srv.out"
 tap_done
