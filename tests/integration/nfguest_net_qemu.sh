@@ -32,13 +32,8 @@ wait_ready() { # NAME [N]: until N "ready" lines (VM booted, NICs up)
 	return 1
 }
 finish() { # NAME: wait up to 120 s for the VM to power off, else kill it
-	local p=PID_$1 i
-	for i in $(seq 600); do
-		kill -0 "${!p}" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -9 "${!p}" 2>/dev/null
-	wait "${!p}" 2>/dev/null
+	local p=PID_$1
+	reap "${!p}" 120
 }
 line() { grep -ao 'nfguest: .*' "$TEST_TMP/$1.log" | tail -n1; }
 expect() { # NAME REGEX DESCRIPTION

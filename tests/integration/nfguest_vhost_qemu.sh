@@ -45,16 +45,8 @@ for i in $(seq 300); do
 done
 vm gen "$TEST_TMP/vh0.sock" "mode=gen count=2000 size=128 rate=1000"
 GEN=$!
-finish() { # PID: wait up to 120 s, else kill
-	for _ in $(seq 600); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-finish $GEN
-finish $SINK
+reap $GEN 120
+reap $SINK 120
 if last gen | grep -qE '^nfguest: gen tx=2000 pps=[0-9]+$'; then
 	tap_ok "gen through vhost-user: $(last gen)"
 else

@@ -10,19 +10,11 @@ VMM=$BUILD/nfvisor-vmm
 KERNEL=$BUILD/tests/kvm/mini.elf
 [ -f "$KERNEL" ] || KERNEL=/bin/true # never loaded: every case fails first
 
-# expect NAME RC REGEX ARGS...: run the VMM, check exit code and stderr.
+# expect NAME RC REGEX ARGS...: run the VMM, check exit code and output.
 expect() {
-	local name=$1 rc=$2 re=$3 got out=$TEST_TMP/out
+	local name=$1 rc=$2 re=$3
 	shift 3
-	timeout 20 "$VMM" "$@" >"$out" 2>&1 </dev/null
-	got=$?
-	if [ "$got" != "$rc" ]; then
-		tap_fail "$name" "exit $got, expected $rc; output: $(head -c 400 "$out")"
-	elif ! grep -qE -- "$re" "$out"; then
-		tap_fail "$name" "output does not match /$re/: $(head -c 400 "$out")"
-	else
-		tap_ok "$name"
-	fi
+	T=20 tap_expect "$name" "$rc" "$re" "$VMM" "$@"
 }
 
 ncpu=$(nproc --all)
