@@ -101,6 +101,18 @@ static struct pci_bus *new_bus(void)
 	return bus;
 }
 
+/* Registers the fake device f on bus; returns its slot (the device in *dev
+ * unless dev is NULL). */
+static unsigned add_fake(struct pci_bus *bus, struct fake_dev *f, struct pci_dev **dev)
+{
+	struct pci_dev *d;
+
+	assert_int_equal(pci_dev_register(bus, &fake_desc, &fake_ops, f, &d), 0);
+	if (dev)
+		*dev = d;
+	return pci_dev_slot(d);
+}
+
 /* Type 1 access helpers, like the guest does them. */
 static uint32_t cf8_read(struct pci_bus *bus, unsigned slot, unsigned reg, unsigned len)
 {
@@ -166,11 +178,9 @@ static void test_ecam_and_cf8_agree(void **state)
 {
 	struct pci_bus *bus = new_bus();
 	struct fake_dev f = {0};
-	struct pci_dev *dev;
 	unsigned s;
 
-	assert_int_equal(pci_dev_register(bus, &fake_desc, &fake_ops, &f, &dev), 0);
-	s = pci_dev_slot(dev);
+	s = add_fake(bus, &f, NULL);
 	assert_int_equal(s, 1);
 	for (unsigned reg = 0; reg < 0x40; reg += 4)
 		assert_int_equal(cf8_read(bus, s, reg, 4), ecam_read(bus, 0, s, 0, reg, 4));
@@ -194,8 +204,7 @@ static void test_write_masks(void **state)
 	struct pci_dev *dev;
 	unsigned s;
 
-	assert_int_equal(pci_dev_register(bus, &fake_desc, &fake_ops, &f, &dev), 0);
-	s = pci_dev_slot(dev);
+	s = add_fake(bus, &f, &dev);
 	/* Read-only IDs and class. */
 	cf8_write(bus, s, PCI_VENDOR_ID, 0xdeadbeef, 4);
 	cf8_write(bus, s, PCI_CLASS_REVISION, 0xffffffff, 4);
@@ -224,12 +233,10 @@ static void test_bar_sizing(void **state)
 {
 	struct pci_bus *bus = new_bus();
 	struct fake_dev f = {0};
-	struct pci_dev *dev;
 	uint32_t orig[6];
 	unsigned s;
 
-	assert_int_equal(pci_dev_register(bus, &fake_desc, &fake_ops, &f, &dev), 0);
-	s = pci_dev_slot(dev);
+	s = add_fake(bus, &f, NULL);
 	for (int i = 0; i < 6; i++)
 		orig[i] = cf8_read(bus, s, PCI_BASE_ADDRESS_0 + 4 * i, 4);
 	/* Preassigned: BAR0 in the 32-bit window, BAR2 (64-bit) above RAM. */
@@ -266,8 +273,7 @@ static void test_bar_decode_and_move(void **state)
 	uint32_t w = 0xabcd;
 	unsigned s;
 
-	assert_int_equal(pci_dev_register(bus, &fake_desc, &fake_ops, &f, &dev), 0);
-	s = pci_dev_slot(dev);
+	s = add_fake(bus, &f, &dev);
 	a0 = pci_dev_bar_addr(dev, 0);
 	a2 = pci_dev_bar_addr(dev, 2);
 	/* Off until MEM is set. */
@@ -378,8 +384,7 @@ static void test_capabilities(void **state)
 	uint8_t c1, c2, c3;
 	unsigned s;
 
-	assert_int_equal(pci_dev_register(bus, &fake_desc, &fake_ops, &f, &dev), 0);
-	s = pci_dev_slot(dev);
+	s = add_fake(bus, &f, &dev);
 	assert_int_equal(cf8_read(bus, s, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, 0);
 	assert_int_equal(pci_cap_add(dev, PCI_CAP_ID_VNDR, 16, &c1), 0);
 	assert_int_equal(pci_cap_add(dev, PCI_CAP_ID_MSIX, 12, &c2), 0);
@@ -459,8 +464,7 @@ static void test_garbage(void **state)
 	uint64_t v;
 	unsigned s;
 
-	assert_int_equal(pci_dev_register(bus, &fake_desc, &fake_ops, &f, &dev), 0);
-	s = pci_dev_slot(dev);
+	s = add_fake(bus, &f, &dev);
 	/* Unaligned and odd-sized accesses are refused. */
 	assert_int_equal(pci_ecam_access(bus, 1, &v, 2, false), -EINVAL);
 	assert_int_equal(pci_ecam_access(bus, 0, &v, 3, false), -EINVAL);
