@@ -186,7 +186,9 @@ int pci_vm_setup(struct vm *vm, void *opaque)
 	    .watch = watch,
 	    .unwatch = unwatch,
 	    .watch_opaque = vm,
+	    .abort = {.n_fds = 2, .stopping = vm_stopping, .opaque = vm},
 	};
+	vm_stop_fds(vm, host.abort.fds);
 	for (unsigned i = 0; i < cfg->n_net; i++) {
 		ret = virtio_net_create(&host, &cfg->net[i], i, &p->net[i]);
 		if (ret)

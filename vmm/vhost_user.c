@@ -24,6 +24,7 @@ struct vhost_user {
 	bool reply_ack;	 /* REPLY_ACK negotiated */
 	bool proto;	 /* VHOST_USER_F_PROTOCOL_FEATURES acked in SET_FEATURES */
 	bool have_proto; /* backend offered protocol features */
+	struct vhost_user_abort abort;
 };
 
 static const char *const req_names[] = {
@@ -181,6 +182,13 @@ void vhost_user_set_progress(struct vhost_user *vu, int every_ms, const char *pe
 	snprintf(vu->peer, sizeof(vu->peer), "%s", peer);
 }
 
+void vhost_user_set_abort(struct vhost_user *vu, const struct vhost_user_abort *abort)
+{
+	vu->abort = *abort;
+	if (vu->abort.n_fds > 2)
+		vu->abort.n_fds = 2;
+}
+
 void vhost_user_close(struct vhost_user *vu)
 {
 	if (!vu)
@@ -269,14 +277,32 @@ struct reply_wait {
 	int64_t start, next_note;
 };
 
-/* Wait until the socket is readable (1), or -ETIMEDOUT once the reply is
- * timeout_ms late. A late reply is logged every progress_ms: a backend in
- * a loaded host (OVS waiting for DPDK's memory lock, a nested TCG tier)
- * can take minutes and still answer. */
+/* Whether the VMM is stopping: an abort fd is readable (readable = 1 from
+ * poll), or a signal interrupted the wait and stopping() says so. */
+static bool aborted(struct vhost_user *vu, const struct pollfd *p, bool interrupted)
+{
+	for (unsigned i = 1; i <= vu->abort.n_fds; i++)
+		if (p[i].revents & POLLIN)
+			return true;
+	return interrupted && vu->abort.stopping && vu->abort.stopping(vu->abort.opaque);
+}
+
+/* Wait until the socket is readable (1), -ETIMEDOUT once the reply is
+ * timeout_ms late, or -ECANCELED when the VMM is stopping. A late reply is
+ * logged every progress_ms: a backend in a loaded host (OVS waiting for
+ * DPDK's memory lock, a nested TCG tier) can take minutes and still
+ * answer. */
 static int wait_readable(struct vhost_user *vu, uint32_t request, struct reply_wait *w)
 {
+	if (vu->abort.stopping && vu->abort.stopping(vu->abort.opaque))
+		return -ECANCELED;
 	for (;;) {
-		struct pollfd p = {.fd = vu->fd, .events = POLLIN};
+		struct pollfd p[3] = {
+		    {.fd = vu->fd, .events = POLLIN},
+		    {.fd = vu->abort.fds[0], .events = POLLIN},
+		    {.fd = vu->abort.fds[1], .events = POLLIN},
+		};
+		nfds_t n = 1 + vu->abort.n_fds;
 		int64_t waited = now_ms() - w->start, until;
 		int r;
 
@@ -298,11 +324,16 @@ static int wait_readable(struct vhost_user *vu, uint32_t request, struct reply_w
 		until = w->next_note - w->start;
 		if (until > vu->timeout_ms)
 			until = vu->timeout_ms;
-		r = poll(&p, 1, (int)(until - waited));
-		if (r > 0)
-			return 1;
+		r = poll(p, n, (int)(until - waited));
 		if (r < 0 && errno != EINTR)
 			return -errno;
+		if (aborted(vu, p, r < 0)) {
+			pr_warn("stopping: no longer waiting for the reply to %s from %s",
+				req_name(request), vu->peer);
+			return -ECANCELED;
+		}
+		if (r > 0 && p[0].revents)
+			return 1;
 	}
 }
 

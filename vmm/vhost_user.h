@@ -126,6 +126,19 @@ int vhost_user_open(int fd, int timeout_ms, struct vhost_user **out);
  * the backend as `peer` (e.g. "virtio-net0 backend on '/run/x.sock'";
  * truncated to 127 bytes). */
 void vhost_user_set_progress(struct vhost_user *vu, int every_ms, const char *peer);
+
+/* What makes a reply wait give up at once with -ECANCELED (the VMM is
+ * stopping, so a slow backend must not hold SIGTERM for minutes): one of
+ * the first n_fds fds turning readable (polled, never read), or stopping()
+ * (optional) being true before the wait or when a signal interrupts it (a
+ * vCPU thread's kick). All zero: nothing aborts. */
+struct vhost_user_abort {
+	int fds[2];
+	unsigned n_fds;
+	bool (*stopping)(void *opaque);
+	void *opaque;
+};
+void vhost_user_set_abort(struct vhost_user *vu, const struct vhost_user_abort *abort);
 /* Close the socket and free. NULL is a no-op. */
 void vhost_user_close(struct vhost_user *vu);
 /* The socket, for poll()ing for a hang-up between requests. */

@@ -320,6 +320,7 @@ static int session_open(struct virtio_net *n, int fd)
 		return ret;
 	snprintf(peer, sizeof(peer), "%s's backend on '%s'", n->name, n->opts.path);
 	vhost_user_set_progress(n->vu, VHOST_USER_PROGRESS_MS, peer);
+	vhost_user_set_abort(n->vu, &n->host.abort);
 	ret = vhost_user_handshake(n->vu, PROTO_WANT, &feat, &proto, &nq);
 	if (ret)
 		goto err_close;

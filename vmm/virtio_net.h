@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/vhost_user.h"
 #include "vmm/virtio_pci.h"
 
 #define VIRTIO_NET_PAIRS_MAX  8
@@ -54,6 +55,8 @@ struct virtio_net_host {
 		     void *arg);
 	int (*unwatch)(void *opaque, int fd);
 	void *watch_opaque;
+	/* Ends a wait for the backend's reply when the VMM stops. */
+	struct vhost_user_abort abort;
 };
 
 struct virtio_net;

@@ -130,6 +130,19 @@ int vm_unwatch_fd(struct vm *vm, int fd)
 	return 0;
 }
 
+bool vm_stopping(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	return atomic_load(&vm->stop_reason) != VM_STOP_NONE;
+}
+
+void vm_stop_fds(const struct vm *vm, int fds[2])
+{
+	fds[0] = vm->stop_fd;
+	fds[1] = vm->signal_fd;
+}
+
 static void on_signal(void *opaque, uint32_t events)
 {
 	struct vm *vm = opaque;

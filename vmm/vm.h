@@ -80,6 +80,12 @@ void vm_destroy(struct vm *vm);
 
 /* Ask the VM to stop (vm_stop_fn; the first reason wins). */
 void vm_request_stop(void *vm, enum vm_stop_reason reason);
+/* Whether a stop was requested (for any reason); any thread. */
+bool vm_stopping(void *vm);
+/* The two fds that turn readable when a stop is requested or SIGTERM/SIGINT
+ * is pending, for a blocking wait outside the event loop to poll (never
+ * read them: the event loop does). */
+void vm_stop_fds(const struct vm *vm, int fds[2]);
 
 /* Have the emulation thread call cb(opaque, events) when `fd` is ready
  * (epoll events, level-triggered). Before or during vm_run, from the

@@ -9,7 +9,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -755,6 +758,95 @@ static void test_timeout_bounds_whole_reply(void **state)
 	stop_fake(e);
 }
 
+/* A stopping VMM does not sit out a slow backend's reply: the wait ends at
+ * once with -ECANCELED when an abort fd turns readable (SIGTERM pending on
+ * the signalfd, the stop eventfd), when a signal interrupts it and
+ * stopping() is true (a kicked vCPU thread), or before it starts. */
+static atomic_bool g_stopping;
+
+static bool test_stopping(void *opaque)
+{
+	(void)opaque;
+	return atomic_load(&g_stopping);
+}
+
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+struct aborter {
+	int fd;		  /* eventfd to write, or -1 */
+	pthread_t victim; /* thread to signal when fd < 0 */
+};
+
+static void *abort_later(void *arg)
+{
+	struct aborter *a = arg;
+	uint64_t one = 1;
+
+	usleep(150 * 1000);
+	if (a->fd >= 0) {
+		assert_int_equal(write(a->fd, &one, sizeof(one)), sizeof(one));
+	} else {
+		atomic_store(&g_stopping, true);
+		pthread_kill(a->victim, SIGUSR1);
+	}
+	return NULL;
+}
+
+static void test_stop_ends_the_wait(void **state)
+{
+	struct env *e = *state;
+	struct slow_case c = {.e = e};
+	struct aborter a = {.victim = pthread_self()};
+	struct vhost_user_abort ab = {.n_fds = 2, .stopping = test_stopping};
+	struct sigaction sa = {.sa_handler = on_kick}, old;
+	pthread_t t;
+	char log[4096];
+	uint64_t v;
+
+	/* An abort fd: the second one, the first never readable. */
+	ab.fds[0] = eventfd(0, EFD_CLOEXEC);
+	ab.fds[1] = a.fd = eventfd(0, EFD_CLOEXEC);
+	assert_true(ab.fds[0] >= 0 && ab.fds[1] >= 0);
+	memset(&e->f, 0, sizeof(e->f));
+	start_fake(e, F_SILENT, VHOST_USER_GET_FEATURES, 10000);
+	vhost_user_set_abort(e->vu, &ab);
+	assert_int_equal(pthread_create(&t, NULL, abort_later, &a), 0);
+	capture_stderr(get_features_timed, &c, log, sizeof(log));
+	pthread_join(t, NULL);
+	assert_int_equal(c.ret, -ECANCELED);
+	assert_in_range(c.ms, 100, 3000);
+	assert_non_null(strstr(log, "stopping: no longer waiting for the reply to GET_FEATURES"));
+	/* Polled, never read: the event loop still sees the event. */
+	assert_int_equal(read(ab.fds[1], &v, sizeof(v)), sizeof(v));
+	stop_fake(e);
+
+	/* A signal with stopping() true (no SA_RESTART, like the vCPU kick). */
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	atomic_store(&g_stopping, false);
+	a.fd = -1;
+	memset(&e->f, 0, sizeof(e->f));
+	start_fake(e, F_SILENT, VHOST_USER_GET_FEATURES, 10000);
+	vhost_user_set_abort(e->vu, &ab);
+	assert_int_equal(pthread_create(&t, NULL, abort_later, &a), 0);
+	capture_stderr(get_features_timed, &c, log, sizeof(log));
+	pthread_join(t, NULL);
+	assert_int_equal(c.ret, -ECANCELED);
+	assert_in_range(c.ms, 100, 3000);
+
+	/* Already stopping: no wait at all. */
+	get_features_timed(&c);
+	assert_int_equal(c.ret, -ECANCELED);
+	assert_true(c.ms < 100);
+	stop_fake(e);
+	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+	atomic_store(&g_stopping, false);
+	close(ab.fds[0]);
+	close(ab.fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -768,6 +860,7 @@ int main(void)
 	    cmocka_unit_test(test_check_idle),
 	    cmocka_unit_test_setup_teardown(test_slow_backend_is_waited_for, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_bounds_whole_reply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_ends_the_wait, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
