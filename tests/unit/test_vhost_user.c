@@ -795,6 +795,23 @@ static void *abort_later(void *arg)
 	return NULL;
 }
 
+/* GET_FEATURES to a silent backend with abort conditions ab, aborted by a
+ * 150 ms later: it must end with -ECANCELED soon after. */
+static void wait_aborted(struct env *e, const struct vhost_user_abort *ab, struct aborter *a,
+			 struct slow_case *c, char *log, size_t loglen)
+{
+	pthread_t t;
+
+	memset(&e->f, 0, sizeof(e->f));
+	start_fake(e, F_SILENT, VHOST_USER_GET_FEATURES, 10000);
+	vhost_user_set_abort(e->vu, ab);
+	assert_int_equal(pthread_create(&t, NULL, abort_later, a), 0);
+	capture_stderr(get_features_timed, c, log, loglen);
+	pthread_join(t, NULL);
+	assert_int_equal(c->ret, -ECANCELED);
+	assert_in_range(c->ms, 100, 3000);
+}
+
 static void test_stop_ends_the_wait(void **state)
 {
 	struct env *e = *state;
@@ -802,7 +819,6 @@ static void test_stop_ends_the_wait(void **state)
 	struct aborter a = {.victim = pthread_self()};
 	struct vhost_user_abort ab = {.n_fds = 2, .stopping = test_stopping};
 	struct sigaction sa = {.sa_handler = on_kick}, old;
-	pthread_t t;
 	char log[4096];
 	uint64_t v;
 
@@ -810,14 +826,7 @@ static void test_stop_ends_the_wait(void **state)
 	ab.fds[0] = eventfd(0, EFD_CLOEXEC);
 	ab.fds[1] = a.fd = eventfd(0, EFD_CLOEXEC);
 	assert_true(ab.fds[0] >= 0 && ab.fds[1] >= 0);
-	memset(&e->f, 0, sizeof(e->f));
-	start_fake(e, F_SILENT, VHOST_USER_GET_FEATURES, 10000);
-	vhost_user_set_abort(e->vu, &ab);
-	assert_int_equal(pthread_create(&t, NULL, abort_later, &a), 0);
-	capture_stderr(get_features_timed, &c, log, sizeof(log));
-	pthread_join(t, NULL);
-	assert_int_equal(c.ret, -ECANCELED);
-	assert_in_range(c.ms, 100, 3000);
+	wait_aborted(e, &ab, &a, &c, log, sizeof(log));
 	assert_non_null(strstr(log, "stopping: no longer waiting for the reply to GET_FEATURES"));
 	/* Polled, never read: the event loop still sees the event. */
 	assert_int_equal(read(ab.fds[1], &v, sizeof(v)), sizeof(v));
@@ -827,14 +836,7 @@ static void test_stop_ends_the_wait(void **state)
 	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
 	atomic_store(&g_stopping, false);
 	a.fd = -1;
-	memset(&e->f, 0, sizeof(e->f));
-	start_fake(e, F_SILENT, VHOST_USER_GET_FEATURES, 10000);
-	vhost_user_set_abort(e->vu, &ab);
-	assert_int_equal(pthread_create(&t, NULL, abort_later, &a), 0);
-	capture_stderr(get_features_timed, &c, log, sizeof(log));
-	pthread_join(t, NULL);
-	assert_int_equal(c.ret, -ECANCELED);
-	assert_in_range(c.ms, 100, 3000);
+	wait_aborted(e, &ab, &a, &c, log, sizeof(log));
 
 	/* Already stopping: no wait at all. */
 	get_features_timed(&c);
