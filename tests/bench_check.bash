@@ -1,5 +1,6 @@
 # Checks shared by the nfvisor bench smokes (tests/kvm/bench_vm_smoke.sh,
-# tests/hw/bench_vf_pvp.sh); source after tests/lib.sh.
+# tests/hw/bench_vf_pvp.sh, tests/{nested,hw}/bench_nvme.sh); source after
+# tests/lib.sh.
 # bench_check SCENARIO DIR CONTENDERS: 6 TAP lines on one run's output (64 B
 # frames, --loss 0.5): the files exist, the charts are PNGs, CSV rows = JSON
 # trials, every contender has a point whose NDR is the rate of a zero-loss
@@ -64,3 +65,32 @@ bench_check() {
 		tap_fail "$s: report states the configuration and matches results.json" "missing:$miss"
 }
 
+
+# bench_nvme_check DIR: 4 TAP lines on one `nfvisor bench nvme --quick` run
+# (queue depths 1 and 32): the files exist, the charts are PNGs, CSV and
+# JSON both hold the 4 fio jobs (2 paths x 2 depths), and both paths have
+# IOPS > 0 with a ratio at both depths in results.json and report.md.
+bench_nvme_check() {
+	local O=$1 f missing= png=1 rows jrows bad nq
+	for f in report.md trials.csv trials.json results.json iops.png latency.png; do
+		[ -s "$O/$f" ] || missing="$missing $f"
+	done
+	[ -z "$missing" ] && tap_ok "report, CSV, JSON and charts written" || tap_fail "outputs written" "missing:$missing"
+	for f in iops.png latency.png; do
+		[ "$(head -c 4 "$O/$f" 2>/dev/null | od -An -c | tr -d ' ')" = 211PNG ] || png=0
+	done
+	[ $png = 1 ] && tap_ok "charts are PNG files" || tap_fail "charts are PNG files"
+	rows=$(($(wc -l <"$O/trials.csv" 2>/dev/null || echo 1) - 1))
+	jrows=$(jq '.trials | length' "$O/trials.json" 2>/dev/null)
+	[ "$rows" = 4 ] && [ "$jrows" = 4 ] && tap_ok "CSV and JSON agree: 4 jobs (2 paths x QD 1,32)" ||
+		tap_fail "CSV/JSON rows" "csv=$rows json=$jrows"
+	bad=$(jq -r '[.ratios[] | select((.passthrough_iops // 0) <= 0 or (.emulated_iops // 0) <= 0 or .iops_ratio == null)] | length' "$O/results.json" 2>/dev/null)
+	nq=$(jq '.ratios | length' "$O/results.json" 2>/dev/null)
+	if [ "$bad" = 0 ] && [ "$nq" = 2 ] && grep -q '^| 1 | [0-9]* | [0-9]* | [0-9.]* |$' "$O/report.md" &&
+		grep -q '^| 32 | [0-9]* | [0-9]* | [0-9.]* |$' "$O/report.md"; then
+		tap_ok "IOPS > 0 on both paths at QD 1 and 32, ratios in results.json and report.md"
+	else
+		tap_fail "IOPS on both paths" "$(jq -c .ratios "$O/results.json" 2>/dev/null)"
+	fi
+	jq -c '.ratios' "$O/results.json" 2>/dev/null | tap_diag
+}

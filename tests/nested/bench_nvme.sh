@@ -10,6 +10,7 @@
 # initramfs (fio and its libraries) take 4-8 minutes on a loaded machine.
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+. tests/bench_check.bash
 INITRD=$BUILD/nested/nvme-l2-initrd.cpio
 if [ "${L1RUN:-0}" != 1 ]; then
 	[ "${NESTED_SLOW:-0}" = 1 ] || skip_all "opt-in: NESTED_SLOW=1 (one L1 + two L2 boots, 4-8 minutes)"
@@ -47,25 +48,7 @@ out=$TEST_TMP/out
 "$BUILD/nfvisor" bench nvme --quick --out "$out" 2>&1 | tap_diag
 rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] && tap_ok "nfvisor bench nvme --quick exit 0" || tap_fail "nfvisor bench nvme --quick" "rc=$rc"
-missing=
-for f in report.md trials.csv trials.json results.json iops.png latency.png; do [ -s "$out/$f" ] || missing="$missing $f"; done
-[ -z "$missing" ] && tap_ok "report, CSV, JSON and charts written" || tap_fail "outputs written" "missing:$missing"
-png=1
-for f in iops.png latency.png; do [ "$(head -c 4 "$out/$f" 2>/dev/null | od -An -c | tr -d ' ')" = 211PNG ] || png=0; done
-[ $png = 1 ] && tap_ok "charts are PNG files" || tap_fail "charts are PNG files"
-rows=$(($(wc -l <"$out/trials.csv") - 1))
-jrows=$(jq '.trials | length' "$out/trials.json" 2>/dev/null)
-[ "$rows" = 4 ] && [ "$jrows" = 4 ] && tap_ok "CSV and JSON agree: 4 jobs (2 paths x QD 1,32)" ||
-	tap_fail "CSV/JSON rows" "csv=$rows json=$jrows"
-bad=$(jq -r '[.ratios[] | select((.passthrough_iops // 0) <= 0 or (.emulated_iops // 0) <= 0 or .iops_ratio == null)] | length' "$out/results.json" 2>/dev/null)
-nq=$(jq '.ratios | length' "$out/results.json" 2>/dev/null)
-if [ "$bad" = 0 ] && [ "$nq" = 2 ] && grep -q '^| 1 | [0-9]* | [0-9]* | [0-9.]* |$' "$out/report.md" &&
-	grep -q '^| 32 | [0-9]* | [0-9]* | [0-9.]* |$' "$out/report.md"; then
-	tap_ok "IOPS > 0 on both paths at QD 1 and 32, ratios in results.json and report.md"
-else
-	tap_fail "IOPS on both paths" "$(jq -c .ratios "$out/results.json" 2>/dev/null)"
-fi
-jq -c '.ratios' "$out/results.json" 2>/dev/null | tap_diag
+bench_nvme_check "$out"
 after="$(ls /dev/nvme* | tr '\n' ' ')$(flex)"
 drv=$(basename "$(readlink "/sys/bus/pci/devices/$PF/driver" 2>/dev/null)")
 nvfs=$(cat "/sys/bus/pci/devices/$PF/sriov_numvfs")
