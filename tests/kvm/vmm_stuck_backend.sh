@@ -12,8 +12,10 @@ need_testpmd_peer 100 "$VMM" "$NFGUEST"
 SOCK=$TEST_TMP/vh.sock
 
 echo "1..3"
+# --stats-period: without it testpmd waits for Enter on stdin and, given
+# /dev/null, exits at once.
 dpdk-testpmd -l 0,1 --no-pci --in-memory -m 64 "${DLIBS[@]}" --vdev "net_vhost0,iface=$SOCK" \
-	-- --forward-mode=io --auto-start --total-num-mbufs=2048 </dev/null >"$TEST_TMP/testpmd.log" 2>&1 &
+	-- --forward-mode=io --auto-start --total-num-mbufs=2048 --stats-period 3600 </dev/null >"$TEST_TMP/testpmd.log" 2>&1 &
 TPMD=$!
 track_pid $TPMD
 for _ in $(seq 300); do [ -S "$SOCK" ] && break; sleep 0.2; done

@@ -16,6 +16,9 @@
 #                      symbols of ld.so and libc that memcheck needs
 #     --add PATH       ship a host file (ELF: with its libraries); repeatable
 #     --timeout SEC    kill L1 after SEC seconds and exit 124 (default 600)
+#     --stall SEC      kill L1 and exit 126 when its heartbeat (a line L1's init
+#                      prints every 20 s while the command runs) has not come
+#                      for SEC seconds: L1 froze (default 300)
 #     --build DIR      build directory shipped with the repo (default build)
 #     --verbose        also print L1's boot messages (to stderr)
 #
@@ -31,7 +34,7 @@ set -euo pipefail
 die() { echo "l1run: $*" >&2; exit 125; }
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-SMP=2 MEM=2048 HUGEPAGES=256 VFIO=0 WITH_QEMU=0 WITH_DPDK=0 WITH_VALGRIND=0 TIMEOUT=600 BUILD=build VERBOSE=0
+SMP=2 MEM=2048 HUGEPAGES=256 VFIO=0 WITH_QEMU=0 WITH_DPDK=0 WITH_VALGRIND=0 TIMEOUT=600 STALL=300 BUILD=build VERBOSE=0
 ADD=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--valgrind) WITH_VALGRIND=1; shift ;;
 	--add) ADD+=("${2:?--add needs a path}"); shift 2 ;;
 	--timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
+	--stall) STALL=${2:?--stall needs seconds}; shift 2 ;;
 	--build) BUILD=${2:?--build needs a directory}; shift 2 ;;
 	--verbose) VERBOSE=1; shift ;;
 	--) shift; break ;;
@@ -53,7 +57,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -ge 1 ] || die "no command given (usage: l1run.sh [options] -- 'command')"
 CMD=$*
-for v in SMP MEM HUGEPAGES TIMEOUT; do
+for v in SMP MEM HUGEPAGES TIMEOUT STALL; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "--${v,,} '${!v}' is not a whole number"
 done
 [ "$SMP" -ge 1 ] || die "--smp must be at least 1"
@@ -78,7 +82,7 @@ case $BUILD in /*) BUILD_ABS=$BUILD ;; *) BUILD_ABS=$REPO/$BUILD ;; esac
 mkdir -p "$BUILD_ABS/nested"
 BUILD_ABS=$(cd "$BUILD_ABS" && pwd -P)
 CACHE=$BUILD_ABS/nested
-LAYER_VERSION=4 # bump when the layer layout or /init changes
+LAYER_VERSION=5 # bump when the layer layout or /init changes
 
 WORK=$(mktemp -d /tmp/l1run.XXXXXX)
 QPID=
@@ -196,9 +200,13 @@ got=$(cat /proc/sys/vm/nr_hugepages)
 ip link set lo up 2>/dev/null
 hostname l1
 cd "$REPO" || fail "repo $REPO missing in initramfs"
+# The heartbeat: l1run.sh ends a run whose L1 stops printing it (frozen).
+(while sleep 20; do echo "@@L1RUN-BEAT-$NONCE@@"; done) &
+beat=$!
 echo "@@L1RUN-START-$NONCE@@"
 BUILD=$BUILD L1RUN=1 bash /l1run/cmd </dev/null 2>&1
 rc=$?
+kill $beat
 echo "@@L1RUN-EXIT-$NONCE rc=$rc@@"
 sync
 poweroff -f
@@ -390,9 +398,29 @@ CONSOLE_LOG=$CACHE/console-$NONCE.log
 mkfifo "$WORK/out"
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${QARGS[@]}" </dev/null >"$WORK/out" 2>"$WORK/qemu.err" &
 QPID=$!
-state=boot rc=
-while IFS= read -r line || [ -n "$line" ]; do
+state=boot rc= pending= alive=$SECONDS stalled=0
+while :; do
+	# A read that times out keeps its partial line for the next one.
+	if IFS= read -r -t 10 line; then
+		line=$pending$line pending=
+	elif [ $? -gt 128 ]; then
+		pending+=$line
+		if [ "$state" = run ] && [ $((SECONDS - alive)) -ge "$STALL" ]; then
+			stalled=1
+			kill -TERM "$QPID" 2>/dev/null # timeout(1) passes it on to QEMU
+			break
+		fi
+		continue
+	else
+		line=$pending$line pending=
+		[ -n "$line" ] || break # end of output
+	fi
+	alive=$SECONDS
 	line=${line//$'\r'/}
+	case $line in *"@@L1RUN-BEAT-$NONCE@@"*)
+		line=${line//@@L1RUN-BEAT-$NONCE@@/}
+		[ -n "$line" ] || continue ;;
+	esac
 	printf '%s\n' "$line" >>"$CONSOLE_LOG"
 	case $state:$line in
 	boot:*"@@L1RUN-START-$NONCE@@"*) state=run ;;
@@ -415,6 +443,11 @@ wait "$QPID"
 qrc=$?
 set -e
 QPID=
+if [ "$stalled" = 1 ]; then
+	echo "l1run: L1 froze: no output, not even its heartbeat, for ${STALL}s; killed. Console log $CONSOLE_LOG ends:" >&2
+	tail -n 5 "$CONSOLE_LOG" | sed 's/^/  | /' >&2
+	exit 126
+fi
 if [ -n "$rc" ] && [[ $rc =~ ^[0-9]+$ ]]; then
 	[ "$rc" = 125 ] && echo "l1run: L1 init failed; console log: $CONSOLE_LOG" >&2 || rm -f "$CONSOLE_LOG"
 	exit "$rc"

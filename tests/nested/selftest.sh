@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Self-test of tests/nested/l1run.sh (runs on the host; boots L1 three times):
+# Self-test of tests/nested/l1run.sh (runs on the host; boots L1 four times):
 # /dev/kvm works inside L1 (kvmcheck), hugepages are reserved, the repo is at
 # the same path, output is streamed and the exit status is passed back, and a
 # hung command is killed with exit 124.
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 need_cmd qemu-system-x86_64
 [ -x "$BUILD/tests/nested/kvmcheck" ] || skip_all "$BUILD/tests/nested/kvmcheck not built (run make)"
-echo "1..5"
+echo "1..6"
 out=$(tests/nested/l1run.sh --build "$BUILD" --hugepages 64 --timeout 300 -- \
 	"$BUILD/tests/nested/kvmcheck && grep -c svm /proc/cpuinfo && cat /proc/sys/vm/nr_hugepages && pwd && exit 7" 2>&1)
 rc=$?
@@ -23,4 +23,8 @@ case $out in *"kvmcheck: ok api=12"*) tap_ok "KVM_GET_API_VERSION + KVM_CREATE_V
 tests/nested/l1run.sh --build "$BUILD" --timeout 25 -- 'sleep 1000' >/dev/null 2>&1
 rc=$?
 [ $rc = 124 ] && tap_ok "hung command killed, exit 124" || tap_fail "timeout" "got $rc"
+tests/nested/l1run.sh --build "$BUILD" --timeout 200 --stall 30 -- \
+	'pkill -STOP -x sleep; timeout 150 tail -f /dev/null' >/dev/null 2>&1
+rc=$?
+[ $rc = 126 ] && tap_ok "frozen L1 (no heartbeat for 30 s) killed, exit 126" || tap_fail "stall" "got $rc"
 tap_done
