@@ -279,15 +279,14 @@ int proc_log_first_error(const char *path, char *out, size_t len)
 {
 	char buf[65536], *start, *line, *end, *m;
 	ssize_t n;
-	off_t size;
+	off_t file_end, size;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	size = lseek(fd, 0, SEEK_END);
-	if (size > (off_t)sizeof(buf) - 1)
-		size = (off_t)sizeof(buf) - 1;
-	n = size < 0 ? -1 : pread(fd, buf, (size_t)size, lseek(fd, 0, SEEK_END) - size);
+	file_end = lseek(fd, 0, SEEK_END);
+	size = file_end > (off_t)sizeof(buf) - 1 ? (off_t)sizeof(buf) - 1 : file_end;
+	n = file_end < 0 ? -1 : pread(fd, buf, (size_t)size, file_end - size);
 	close(fd);
 	if (n < 0)
 		return -EIO;

@@ -9,7 +9,8 @@
  * naming the field); a closed socket is -ECONNRESET; no reply within the
  * give-up time is -ETIMEDOUT. A slow backend is not a dead one: while a
  * reply is late, a warning with the time waited is logged every progress
- * interval, and only a closed socket or the give-up time ends the wait.
+ * interval, and only a closed socket, the give-up time or a stop of the
+ * VMM (struct vhost_user_abort, -ECANCELED) ends the wait.
  * After any error the session is dead: the caller
  * closes it and reconnects. When the backend offers REPLY_ACK and we
  * negotiate it, every SET_* message asks for an ack and a non-zero ack is

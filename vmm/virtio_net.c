@@ -355,8 +355,6 @@ err_close:
 	return ret;
 }
 
-/* The backend's socket became readable: it closed (or sent something
- * unsolicited, which this frontend never asks for). */
 /* The session socket became readable or hung up. A vCPU thread that
  * starts the backend at DRIVER_OK reads its replies (REPLY_ACK) while this
  * thread waits for the lock, so the event may be stale by now: only a

@@ -943,6 +943,20 @@ static struct watch *session_watch(void)
 	return NULL;
 }
 
+/* A backend and a device negotiated to VERSION_1 with both queues set up
+ * (128 entries, no MSI-X vector), before DRIVER_OK. */
+static void env_up_queues(struct env *e)
+{
+	char arg[160];
+
+	be_start(BE_FEATURES, BE_PROTO);
+	snprintf(arg, sizeof(arg), "vhost-user:%s", g_be.path);
+	env_up(e, arg);
+	assert_true(negotiate(e, F(VIRTIO_F_VERSION_1)) & VIRTIO_CONFIG_S_FEATURES_OK);
+	setup_queue(e, 0, 128, MSIX_NO_VECTOR);
+	setup_queue(e, 1, 128, MSIX_NO_VECTOR);
+}
+
 /* At DRIVER_OK a vCPU thread starts the backend and reads its REPLY_ACKs
  * while the event loop, woken by those replies, waits for the device lock:
  * the readiness event it then delivers is stale and must not end the
@@ -952,15 +966,9 @@ static void test_stale_session_event(void **state)
 {
 	struct env e;
 	struct watch *w;
-	char arg[160];
 	int mark, cfd;
 
-	be_start(BE_FEATURES, BE_PROTO);
-	snprintf(arg, sizeof(arg), "vhost-user:%s", g_be.path);
-	env_up(&e, arg);
-	assert_true(negotiate(&e, F(VIRTIO_F_VERSION_1)) & VIRTIO_CONFIG_S_FEATURES_OK);
-	setup_queue(&e, 0, 128, MSIX_NO_VECTOR);
-	setup_queue(&e, 1, 128, MSIX_NO_VECTOR);
+	env_up_queues(&e);
 	mark = g_be.n;
 	driver_ok(&e);
 	/* The start sequence asked for acks: the socket was readable. */
@@ -1008,16 +1016,10 @@ static int count_fds(void)
 static void test_reconnect_cycles_no_leak(void **state)
 {
 	struct env e;
-	char arg[160];
 	int fds;
 
 	fds = count_fds();
-	be_start(BE_FEATURES, BE_PROTO);
-	snprintf(arg, sizeof(arg), "vhost-user:%s", g_be.path);
-	env_up(&e, arg);
-	assert_true(negotiate(&e, F(VIRTIO_F_VERSION_1)) & VIRTIO_CONFIG_S_FEATURES_OK);
-	setup_queue(&e, 0, 128, MSIX_NO_VECTOR);
-	setup_queue(&e, 1, 128, MSIX_NO_VECTOR);
+	env_up_queues(&e);
 	driver_ok(&e);
 	for (unsigned cycle = 2; cycle <= 6; cycle++) {
 		be_kill_conn();
