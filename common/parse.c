@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,4 +198,17 @@ void format_pci_bdf(const struct pci_bdf *bdf, char out[13])
 bool pci_bdf_equal(const struct pci_bdf *a, const struct pci_bdf *b)
 {
 	return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev && a->fn == b->fn;
+}
+
+int parse_user(const char *name, unsigned *uid, unsigned *gid, int *lookup_err)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	*lookup_err = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	if (*lookup_err || !res)
+		return -ENOENT;
+	*uid = (unsigned)pw.pw_uid;
+	*gid = (unsigned)pw.pw_gid;
+	return *uid && *gid ? 0 : -EPERM;
 }

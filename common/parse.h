@@ -36,4 +36,10 @@ void format_pci_bdf(const struct pci_bdf *bdf, char out[13]);
 /* True when A and B name the same function (fields compared, not padding). */
 bool pci_bdf_equal(const struct pci_bdf *a, const struct pci_bdf *b);
 
+/* User NAME's uid and gid from the user database, for a process that must
+ * run unprivileged: 0; -ENOENT when there is no such user (*lookup_err: the
+ * lookup's own error number, 0 when the user is simply absent); -EPERM when
+ * the uid or gid is 0 (*uid and *gid are set, for the message). */
+int parse_user(const char *name, unsigned *uid, unsigned *gid, int *lookup_err);
+
 #endif

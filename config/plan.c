@@ -3,13 +3,13 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/parse.h"
 #include "config/host.h"
 #include "config/schema.h"
 #include "vfio/sysfs.h"
@@ -661,31 +661,31 @@ static void check_jail(struct planner *pl, size_t v)
 	const struct cfg_vm *vm = &pl->app->vms[v];
 	const struct cfg_jail *j = &vm->jail;
 	struct plan_jail *pj = &pl->p->jail[v];
-	char own[CFG_NAME_MAX + 32], jdir[PATH_MAX], buf[4096], *parent;
-	struct passwd pw, *res = NULL;
+	char own[CFG_NAME_MAX + 32], jdir[PATH_MAX], *parent;
+	unsigned uid = 0, gid = 0;
 	struct stat st;
-	int ret;
+	int err, ret;
 
 	if (!j->enabled || !j->dir)
 		return;
 	if (j->user) {
-		ret = getpwnam_r(j->user, &pw, buf, sizeof(buf), &res);
-		if (ret || !res) {
+		ret = parse_user(j->user, &uid, &gid, &err);
+		if (ret == -ENOENT) {
 			diag_err(pl->d, j->at[JAIL_USER],
 				 "vms[%zu].jail.user: no user \"%s\" on this host%s%s; create it "
 				 "(useradd --system --no-create-home --shell /usr/sbin/nologin %s) "
 				 "or give uid: and gid:",
-				 v, j->user, ret ? ": " : "", ret ? strerror(ret) : "", j->user);
+				 v, j->user, err ? ": " : "", err ? strerror(err) : "", j->user);
 			return;
 		}
-		if (!pw.pw_uid || !pw.pw_gid) {
+		if (ret) {
 			diag_err(pl->d, j->at[JAIL_USER],
 				 "vms[%zu].jail.user: \"%s\" has uid %u gid %u; the jail needs an "
 				 "unprivileged user and group (not 0)",
-				 v, j->user, (unsigned)pw.pw_uid, (unsigned)pw.pw_gid);
+				 v, j->user, uid, gid);
 			return;
 		}
-		*pj = (struct plan_jail){true, (unsigned)pw.pw_uid, (unsigned)pw.pw_gid};
+		*pj = (struct plan_jail){true, uid, gid};
 	} else {
 		*pj = (struct plan_jail){true, j->uid, j->gid};
 	}

@@ -5,7 +5,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,25 +39,23 @@ int vmm_jail_parse_id(const char *option, const char *arg, unsigned *out)
 
 int vmm_jail_set_user(struct vmm_jail *j, const char *name)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-	int ret;
+	unsigned uid = 0, gid = 0;
+	int err, ret = parse_user(name, &uid, &gid, &err);
 
-	ret = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
-	if (ret || !res) {
+	if (ret == -ENOENT) {
 		pr_err("--user '%s': no such user in the user database%s%s (create it, or "
 		       "give --uid N --gid N)",
-		       name, ret ? ": " : "", ret ? strerror(ret) : "");
+		       name, err ? ": " : "", err ? strerror(err) : "");
 		return -ENOENT;
 	}
-	if (pw.pw_uid == 0 || pw.pw_gid == 0) {
+	if (ret) {
 		pr_err("--user '%s' has uid %u gid %u: the jail needs an unprivileged user "
 		       "and group (not 0)",
-		       name, (unsigned)pw.pw_uid, (unsigned)pw.pw_gid);
+		       name, uid, gid);
 		return -EINVAL;
 	}
-	j->uid = pw.pw_uid;
-	j->gid = pw.pw_gid;
+	j->uid = uid;
+	j->gid = gid;
 	j->has_uid = j->has_gid = true;
 	return 0;
 }

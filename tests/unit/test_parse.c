@@ -107,12 +107,28 @@ static void test_bdf_equal(void **state)
 	assert_false(pci_bdf_equal(&a, &b));
 }
 
+/* parse_user: root is refused (its ids still given), an absent user is
+ * -ENOENT with no lookup error, nobody (in every Debian passwd) resolves. */
+static void test_user(void **state)
+{
+	unsigned uid = 1, gid = 1;
+	int err = -1;
+
+	assert_int_equal(parse_user("root", &uid, &gid, &err), -EPERM);
+	assert_int_equal(uid, 0);
+	assert_int_equal(gid, 0);
+	assert_int_equal(parse_user("no-such-user-nfv", &uid, &gid, &err), -ENOENT);
+	assert_int_equal(err, 0);
+	assert_int_equal(parse_user("nobody", &uid, &gid, &err), 0);
+	assert_true(uid > 0 && gid > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_size),      cmocka_unit_test(test_cpu_list),
 	    cmocka_unit_test(test_mac),	      cmocka_unit_test(test_bdf),
-	    cmocka_unit_test(test_bdf_equal),
+	    cmocka_unit_test(test_bdf_equal), cmocka_unit_test(test_user),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
